@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Static checks: yamllint, ansible-lint (production profile), ruff.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+venv_activate
+cd "$STEADYOPS_ROOT"
+
+step "yamllint"
+yamllint --strict .
+step "ansible-lint (production profile)"
+ansible-lint --nocolor
+step "ruff"
+ruff check .
+ruff format --check .

@@ -9,6 +9,8 @@ step "yamllint"
 yamllint --strict .
 step "ansible-lint (production profile)"
 ansible-lint --nocolor
+step "shellcheck"
+shellcheck -S warning .ci/run scripts/*.sh scripts/lab/*.sh
 step "ruff"
 ruff check .
 ruff format --check .

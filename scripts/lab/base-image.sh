@@ -7,16 +7,16 @@ set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 
 DISTRO="${1:-${STEADYOPS_DISTRO:-debian12}}"
+step "systemd base image for $DISTRO"
 DISTRO_FILE="$STEADYOPS_ROOT/scripts/lab/distros/$DISTRO.env"
 [[ -f "$DISTRO_FILE" ]] || die "unknown distro '$DISTRO'" \
-  "use one of: $(cd "$STEADYOPS_ROOT/scripts/lab/distros" && ls ./*.env | sed 's|./||; s|\.env||' | tr '\n' ' ')"
+  "use one of: $(find "$STEADYOPS_ROOT/scripts/lab/distros" -name '*.env' -printf '%f ' | sed 's/\.env//g')"
 # shellcheck disable=SC1090
 source "$DISTRO_FILE"
 # Overrides exist for the tests of this script's failure handling.
 IMAGE="${STEADYOPS_IMAGE:-$IMAGE_NAME:$IMAGE_TAG}"
 BUILD_DIR="${STEADYOPS_BUILD_DIR:-/var/tmp}"
-
-step "systemd base image $IMAGE"
+CURRENT_STEP="systemd base image $IMAGE"
 
 if docker image inspect "$IMAGE" >/dev/null 2>&1; then
   note ok "image exists ($(docker image inspect -f '{{.Id}}' "$IMAGE" | cut -c8-19))"

@@ -16,6 +16,8 @@ source "$DISTRO_FILE"
 # Overrides exist for the tests of this script's failure handling.
 IMAGE="${STEADYOPS_IMAGE:-$IMAGE_NAME:$IMAGE_TAG}"
 BUILD_DIR="${STEADYOPS_BUILD_DIR:-/var/tmp}"
+# Failures from here on name the image (lib.sh's die reads CURRENT_STEP).
+# shellcheck disable=SC2034
 CURRENT_STEP="systemd base image $IMAGE"
 
 if docker image inspect "$IMAGE" >/dev/null 2>&1; then

@@ -1,0 +1,26 @@
+"""Hold one socket until killed: listener.py PROTOCOL FAMILY PORT IGNORE_TERM.
+
+Prints the bound port once listening. With IGNORE_TERM=1 it ignores SIGTERM,
+like a server stuck in shutdown, so only escalation stops it.
+"""
+
+import signal
+import socket
+import sys
+import time
+
+protocol, family, port, ignore_term = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
+if ignore_term:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+sock = socket.socket(
+    socket.AF_INET if family == 4 else socket.AF_INET6,
+    socket.SOCK_STREAM if protocol == "tcp" else socket.SOCK_DGRAM,
+)
+if family == 6:
+    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+sock.bind(("127.0.0.1" if family == 4 else "::1", port))
+if protocol == "tcp":
+    sock.listen(16)
+print(sock.getsockname()[1], flush=True)
+while True:
+    time.sleep(3600)

@@ -20,6 +20,8 @@ description:
     does not count.
   - When any holder is not allowed, the module fails before signalling anything, naming the holder
     (pid, user, command line, unit) and the parameter that would allow it.
+  - When a listening socket's process cannot be seen (another PID namespace, or no permission to read
+    other processes' file descriptors), the module fails: the port is not free and its owner is unknown.
   - Never signals PID 1, kernel threads, the module's own process tree (the Ansible connection),
     or processes matching the protected patterns (sshd, systemd, Ansible, and O(protect)).
   - Written for the outage where an orphaned C(next-server) kept port 3000 and its unit failed
@@ -76,6 +78,12 @@ options:
     type: list
     elements: str
     default: []
+  owner_unit:
+    description:
+      - The unit that rightfully owns the ports (V(.service) is added when no suffix is given). Its
+        processes are left alone and reported in RV(kept), so the module can run while the service is
+        up, as drift correction does, and only clear the ports of everyone else.
+    type: str
   stop_unit:
     description:
       - When a holder runs inside a systemd service, stop that service with systemctl rather than
@@ -122,6 +130,12 @@ EXAMPLES = r"""
     allow_cmdline: ["next-server", "next start"]
     allow_users: [tmsapp]
 
+- name: Drift run while the frontend is up - clear only processes outside its unit
+  steadyops.stack.port_free:
+    port: 3000
+    owner_unit: tms-frontend
+    allow_cmdline: ["next-server", "next start"]
+
 - name: Free the API port held by its own (failing) service
   steadyops.stack.port_free:
     port: 8000
@@ -160,6 +174,11 @@ signalled:
   returned: always
   type: list
   elements: dict
+kept:
+  description: Holders inside O(owner_unit), left alone.
+  returned: always
+  type: list
+  elements: dict
 stopped_units:
   description: systemd units stopped because O(stop_unit) was set.
   returned: always
@@ -179,6 +198,7 @@ from ansible_collections.steadyops.stack.plugins.module_utils import _procfs, _s
 from ansible_collections.steadyops.stack.plugins.module_utils._process_policy import (
     PolicyError,
     Selection,
+    normalize_unit,
     own_tree,
     protect_patterns,
     refusal,
@@ -209,16 +229,29 @@ class PortFreer(object):
             units=params["allow_units"],
         )
         self.protect = protect_patterns(params["protect"])
-        self.result = {"changed": False, "holders": [], "actions": [], "signalled": [], "stopped_units": []}
+        self.owner_unit = normalize_unit(params["owner_unit"]) if params["owner_unit"] else None
+        self.result = {
+            "changed": False,
+            "holders": [],
+            "kept": [],
+            "actions": [],
+            "signalled": [],
+            "stopped_units": [],
+        }
 
     def holders(self):
+        """Processes holding the ports, less those of owner_unit: ({pid: Process}, {pid: sockets}, ownerless, kept)."""
         by_pid, ownerless = _procfs.port_holders(self.ports, self.protocol, self.address, self.proc)
-        table = {}
-        for pid in by_pid:
+        table, kept = {}, []
+        for pid in list(by_pid):
             process = _procfs.read_process(pid, self.proc)
-            if process is not None:
+            if process is None:
+                del by_pid[pid]  # exited while we looked
+            elif self.owner_unit and process.unit == self.owner_unit:
+                kept.append(dict(process.as_dict(), ports=[socket_label(s) for s in by_pid.pop(pid)]))
+            else:
                 table[pid] = process
-        return table, by_pid, ownerless
+        return table, by_pid, ownerless, kept
 
     def refuse(self, reasons):
         self.module.fail_json(
@@ -267,7 +300,7 @@ class PortFreer(object):
 
     def wait_until_free(self, deadline):
         while True:
-            table, by_pid, _ownerless = self.holders()
+            table, by_pid, _ownerless, _kept = self.holders()
             if not by_pid:
                 return None
             if time.time() >= deadline:
@@ -276,12 +309,17 @@ class PortFreer(object):
 
     def run(self):
         started = time.time()
-        table, by_pid, ownerless = self.holders()
+        table, by_pid, ownerless, self.result["kept"] = self.holders()
         before = dict((pid, [socket_label(s) for s in sockets]) for pid, sockets in by_pid.items())
-        if ownerless and not by_pid:
-            # Sockets we cannot attribute (another PID namespace) are not ours to stop.
-            self.module.warn(
-                "port(s) held by sockets with no visible owner: %s" % ", ".join(socket_label(s) for s in ownerless)
+        if ownerless:
+            # A listener whose process we cannot see may be anyone's: the port is not
+            # free, and nothing here can tell whether stopping its owner is allowed.
+            self.module.fail_json(
+                msg="Port(s) %s held by socket(s) %s whose process is not visible from here: it runs in another "
+                "PID namespace, or this user may not read other processes' file descriptors (use become: true; "
+                "in a container, root needs CAP_SYS_PTRACE). Nothing was signalled."
+                % (", ".join(str(p) for p in self.ports), ", ".join(socket_label(s) for s in ownerless)),
+                **self.result
             )
         reasons, units, targets = self.plan(table, by_pid)
         if reasons:
@@ -345,6 +383,7 @@ def build_module():
             final_signal=dict(type="str", default="SIGKILL", choices=["SIGKILL", "none"]),
             timeout=dict(type="float", default=30),
             protect=dict(type="list", elements="str", default=[]),
+            owner_unit=dict(type="str"),
         ),
         required_one_of=[["port", "ports"]],
         mutually_exclusive=[["port", "ports"]],

@@ -19,6 +19,11 @@ import os
 import pwd
 import time
 
+try:
+    from ansible_collections.steadyops.stack.plugins.module_utils import _sockdiag
+except ImportError:  # copied next to _sockdiag.py on a host
+    import _sockdiag  # type: ignore[no-redef]
+
 PROC = "/proc"
 
 # include/linux/sched.h: the task is a kernel thread.
@@ -362,11 +367,23 @@ def descendants(pid, table):
 
 
 def sockets(protocols=("tcp",), ports=None, proc=PROC):
-    """Sockets from /proc/net for the given protocols, optionally only those on local ports.
+    """Sockets for the given protocols, optionally only those on given local ports.
 
     TCP gives listening sockets only: a connection in TIME_WAIT holds no process
-    and never blocks a new listener. UDP gives every bound socket.
+    and never blocks a new listener. UDP gives every bound socket. On the live
+    /proc with ports given, the kernel is asked over sock_diag (_sockdiag);
+    /proc/net is read otherwise and whenever the kernel cannot answer.
     """
+    if ports and proc == PROC:
+        try:
+            return _sockdiag.sockets_on_ports(protocols, ports)
+        except _sockdiag.Unsupported:
+            pass
+    return sockets_from_proc_net(protocols, ports, proc)
+
+
+def sockets_from_proc_net(protocols=("tcp",), ports=None, proc=PROC):
+    """Like sockets(), parsed from /proc/net/{tcp,tcp6,udp,udp6}."""
     wanted_hex = None if not ports else {"%04X" % port for port in ports}
     found = []
     for protocol in protocols:
@@ -398,37 +415,126 @@ def address_matches(bound, wanted):
     return bound in (wanted, "0.0.0.0", "::") or bound == "::ffff:" + wanted  # noqa: S104 (a comparison)
 
 
-def socket_owners(inodes, proc=PROC, pids=None):
-    """Map each socket inode to the pids holding it, by reading every process's fd links.
+# Names of the first fds, made once: a scan reads tens of thousands of them.
+_FD_NAMES = [str(n) for n in range(1024)]
+# Below this many processes a second worker costs more (fork) than it saves.
+_PARALLEL_MIN_PIDS = 400
+_MAX_WORKERS = 4
 
-    Uses a directory file descriptor per process so each readlink resolves one
-    name rather than a full /proc path: this scan is the cost of every lookup.
+
+def _fd_count_in_size(_known=[]):  # noqa: B006 - a one-time probe kept across calls
+    """Whether this kernel reports the number of open fds as the size of /proc/<pid>/fd (Linux 6.2+)."""
+    if not _known:
+        # This process has stdin, stdout and stderr at least; older kernels say 0.
+        _known.append(os.stat("/proc/self/fd").st_size > 0)
+    return _known[0]
+
+
+def _held_targets(fd_dir, targets):
+    """The target inodes among a process's fd links.
+
+    Since Linux 6.2 the size of /proc/<pid>/fd is the number of open fds. When
+    fds 0..size-1 all exist they are all of them, so the directory listing
+    (which costs as much as the reads) is skipped; a gap falls back to it.
     """
-    targets = dict(("socket:[%d]" % inode, inode) for inode in inodes)
-    owners = dict((inode, []) for inode in inodes)
-    if not targets:
-        return owners
-    for pid in list_pids(proc) if pids is None else pids:
+    readlink = os.readlink
+    held = set()
+    count = os.fstat(fd_dir).st_size
+    if count == 0 and _fd_count_in_size():
+        return held  # no open files at all: a kernel thread, say
+    if 0 < count <= len(_FD_NAMES):
+        try:
+            for name in _FD_NAMES[:count]:
+                link = readlink(name, dir_fd=fd_dir)
+                if link in targets:
+                    held.add(targets[link])
+            return held
+        except OSError:
+            held = set()  # a gap in the fd numbers, or an fd closed meanwhile
+    for name in os.listdir(fd_dir):
+        try:
+            link = readlink(name, dir_fd=fd_dir)
+        except OSError:
+            continue
+        if link in targets:
+            held.add(targets[link])
+    return held
+
+
+def _scan_owners(pids, targets, proc):
+    """(inode, pid) pairs for every process in pids holding one of the target links."""
+    pairs = []
+    for pid in pids:
         try:
             fd_dir = os.open("%s/%d/fd" % (proc, pid), os.O_RDONLY | os.O_DIRECTORY)
         except OSError:
             continue  # gone, or not ours to read
         try:
-            names = os.listdir(fd_dir)
-            held = set()
-            for name in names:
-                try:
-                    link = os.readlink(name, dir_fd=fd_dir)
-                except OSError:
-                    continue
-                inode = targets.get(link)
-                if inode is not None and inode not in held:
-                    held.add(inode)
-                    owners[inode].append(pid)
+            held = _held_targets(fd_dir, targets)
         except OSError:
-            pass
+            held = set()
         finally:
             os.close(fd_dir)
+        pairs.extend((inode, pid) for inode in held)
+    return pairs
+
+
+def _scan_owners_parallel(pids, targets, proc, workers):
+    """_scan_owners split over forked workers: the scan is syscall-bound and the GIL would serialise threads."""
+    children = []
+    for index in range(workers):
+        read_end, write_end = os.pipe()
+        child = os.fork()
+        if child == 0:  # pragma: no cover - runs in the worker
+            status = 0
+            try:
+                os.close(read_end)
+                found = _scan_owners(pids[index::workers], targets, proc)
+                os.write(write_end, "".join("%d %d\n" % pair for pair in found).encode())
+            except BaseException:  # a worker must never return into the caller's code
+                status = 1
+            finally:
+                os._exit(status)
+        os.close(write_end)
+        children.append((child, read_end))
+    pairs, failed = [], False
+    for child, read_end in children:
+        chunks = []
+        while True:
+            chunk = os.read(read_end, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(read_end)
+        failed |= os.waitpid(child, 0)[1] != 0
+        pairs.extend(tuple(int(n) for n in line.split()) for line in b"".join(chunks).decode().splitlines())
+    if failed:
+        return _scan_owners(pids, targets, proc)
+    return pairs
+
+
+def socket_owners(inodes, proc=PROC, pids=None, workers=None):
+    """Map each socket inode to the pids holding it, by reading every process's fd links.
+
+    This scan is the cost of every lookup: one readlink per open fd on the
+    host. It uses a directory fd per process, skips the listing where the fd
+    count allows, and splits the processes over the CPUs on a busy host.
+    """
+    targets = dict(("socket:[%d]" % inode, inode) for inode in inodes)
+    owners = dict((inode, []) for inode in inodes)
+    if not targets:
+        return owners
+    pids = list_pids(proc) if pids is None else list(pids)
+    if workers is None:
+        workers = min(_MAX_WORKERS, os.cpu_count() or 1) if len(pids) >= _PARALLEL_MIN_PIDS else 1
+    try:
+        pairs = (
+            _scan_owners_parallel(pids, targets, proc, workers) if workers > 1 else _scan_owners(pids, targets, proc)
+        )
+    except OSError:  # no fork or no pipe here: do it in this process
+        pairs = _scan_owners(pids, targets, proc)
+    for inode, pid in sorted(pairs, key=lambda pair: pair[1]):
+        owners[inode].append(pid)
     return owners
 
 

@@ -319,7 +319,7 @@ class PortFreer(object):
                 "PID namespace, or this user may not read other processes' file descriptors (use become: true; "
                 "in a container, root needs CAP_SYS_PTRACE). Nothing was signalled."
                 % (", ".join(str(p) for p in self.ports), ", ".join(socket_label(s) for s in ownerless)),
-                **self.result
+                **self.result,
             )
         reasons, units, targets = self.plan(table, by_pid)
         if reasons:

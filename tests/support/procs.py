@@ -49,9 +49,10 @@ def _spawn(argv0, script, args, user=None):
     return subprocess.Popen(command, stdout=subprocess.PIPE, text=True, user=user, start_new_session=True)
 
 
-def spawn_listener(protocol="tcp", family=4, port=0, argv0="fake-holder", ignore_term=False, user=None):
+def spawn_listener(protocol="tcp", family=4, port=0, argv0="fake-holder", ignore_term=False, user=None, high_fd=None):
     """A process holding a real socket; returns (Popen, port)."""
-    proc = _spawn(argv0, LISTENER, [protocol, family, port, int(ignore_term)], user=user)
+    args = [protocol, family, port, int(ignore_term)] + ([high_fd] if high_fd else [])
+    proc = _spawn(argv0, LISTENER, args, user=user)
     line = proc.stdout.readline()
     if not line:
         raise RuntimeError("listener %s did not start (port %s busy?)" % (argv0, port))

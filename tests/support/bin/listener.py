@@ -1,9 +1,11 @@
-"""Hold one socket until killed: listener.py PROTOCOL FAMILY PORT IGNORE_TERM.
+"""Hold one socket until killed: listener.py PROTOCOL FAMILY PORT IGNORE_TERM [HIGH_FD].
 
 Prints the bound port once listening. With IGNORE_TERM=1 it ignores SIGTERM,
-like a server stuck in shutdown, so only escalation stops it.
+like a server stuck in shutdown, so only escalation stops it. With HIGH_FD the
+socket moves to that fd number, leaving a gap in the fd table.
 """
 
+import os
 import signal
 import socket
 import sys
@@ -21,6 +23,11 @@ if family == 6:
 sock.bind(("127.0.0.1" if family == 4 else "::1", port))
 if protocol == "tcp":
     sock.listen(16)
+if len(sys.argv) > 5:
+    high = os.dup2(sock.fileno(), int(sys.argv[5]))
+    sock.detach()
+    os.close(3)
+    sock = socket.socket(fileno=high)
 print(sock.getsockname()[1], flush=True)
 while True:
     time.sleep(3600)

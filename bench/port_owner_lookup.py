@@ -44,13 +44,13 @@ def start_host(holders, sockets_each, idle):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, sockets_each + 64), max(hard, sockets_each + 64)))
     procs, ports = [], {}
-    for _ in range(holders):
+    for _holder in range(holders):
         proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(sockets_each)], stdout=subprocess.PIPE, text=True)
         procs.append(proc)
     for proc in procs:
         for port in proc.stdout.readline().split():
             ports[int(port)] = proc.pid
-    for _ in range(idle):
+    for _sleeper in range(idle):
         procs.append(subprocess.Popen(["sleep", "3600"]))
     return procs, ports
 
@@ -64,7 +64,7 @@ def stop_host(procs):
 
 def time_call(fn, repeats):
     samples = []
-    for _ in range(repeats):
+    for _repeat in range(repeats):
         started = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - started)

@@ -422,12 +422,15 @@ _PARALLEL_MIN_PIDS = 400
 _MAX_WORKERS = 4
 
 
-def _fd_count_in_size(_known=[]):  # noqa: B006 - a one-time probe kept across calls
+_FD_COUNT_PROBE = {}
+
+
+def _fd_count_in_size():
     """Whether this kernel reports the number of open fds as the size of /proc/<pid>/fd (Linux 6.2+)."""
-    if not _known:
+    if "supported" not in _FD_COUNT_PROBE:
         # This process has stdin, stdout and stderr at least; older kernels say 0.
-        _known.append(os.stat("/proc/self/fd").st_size > 0)
-    return _known[0]
+        _FD_COUNT_PROBE["supported"] = os.stat("/proc/self/fd").st_size > 0
+    return _FD_COUNT_PROBE["supported"]
 
 
 def _held_targets(fd_dir, targets):

@@ -21,7 +21,7 @@ description:
   - When any holder is not allowed, the module fails before signalling anything, naming the holder
     (pid, user, command line, unit) and the parameter that would allow it.
   - When a listening socket's process cannot be seen (another PID namespace, or no permission to read
-    other processes' file descriptors), the module fails: the port is not free and its owner is unknown.
+    other processes' file descriptors), the module fails, because the port is not free and its owner is unknown.
   - Never signals PID 1, kernel threads, the module's own process tree (the Ansible connection),
     or processes matching the protected patterns (sshd, systemd, Ansible, and O(protect)).
   - Written for the outage where an orphaned C(next-server) kept port 3000 and its unit failed

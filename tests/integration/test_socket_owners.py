@@ -30,7 +30,7 @@ def test_sock_diag_and_proc_net_agree(listeners):
 
 
 def test_serial_and_parallel_scans_agree(listeners):
-    procs = [listeners()[0] for _ in range(3)]
+    procs = [listeners()[0] for _n in range(3)]
     inodes = []
     for proc in procs:
         links = [os.readlink("/proc/%d/fd/%s" % (proc.pid, fd)) for fd in os.listdir("/proc/%d/fd" % proc.pid)]

@@ -1,0 +1,314 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, steadyops engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Named email policies on top of python-email-validator.
+
+The grammar is the library's; this file only chooses its options per policy,
+names the reasons it gives, and applies one thing the library cannot do per
+call: allowing some special-use domains (RFC 6761: .test, .local, ...) for one
+policy while another rejects them. The library knows only a process-wide
+list, which is never modified here. Instead, an address rejected for a
+special-use domain that the policy allows is validated again with that final
+label replaced by an ordinary one of the same length, so every other check of
+the library still applies to it, and the name is put back in the result.
+
+Used by the email_validate module and the valid_email test plugin.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+try:
+    import email_validator
+    from email_validator import EmailNotValidError, EmailUndeliverableError
+
+    HAS_EMAIL_VALIDATOR = True
+    EMAIL_VALIDATOR_IMPORT_ERROR = None
+except ImportError as exc:  # reported with missing_required_lib by the callers
+    HAS_EMAIL_VALIDATOR = False
+    EMAIL_VALIDATOR_IMPORT_ERROR = exc
+
+# Reserved for private use after the library's list was written: ICANN set
+# aside .internal (2024) and RFC 9476 .alt. Rejected like the library's own
+# special-use names unless a policy allows them.
+EXTRA_SPECIAL_USE = ("internal", "alt")
+
+OPTION_KEYS = (
+    "strict",
+    "allow_smtputf8",
+    "allow_quoted_local",
+    "allow_domain_literal",
+    "allow_display_name",
+    "globally_deliverable",
+    "check_deliverability",
+    "allowed_special_use",
+)
+
+# Policies are data. Inventory may override any key of a named policy, or add
+# a policy, through the module's `policies` option.
+DEFAULT_POLICIES = {
+    "production": {
+        "description": "Strict: only globally deliverable addresses; every special-use domain is rejected.",
+        "strict": True,
+        "allow_smtputf8": True,
+        "allow_quoted_local": False,
+        "allow_domain_literal": False,
+        "allow_display_name": False,
+        "globally_deliverable": True,
+        "check_deliverability": False,
+        "allowed_special_use": [],
+    },
+    "staging": {
+        "description": "As production, but test domains are accepted: .test (RFC 6761) and the allow-list.",
+        "strict": True,
+        "allow_smtputf8": True,
+        "allow_quoted_local": False,
+        "allow_domain_literal": False,
+        "allow_display_name": False,
+        "globally_deliverable": True,
+        "check_deliverability": False,
+        "allowed_special_use": ["test", "local", "internal"],
+    },
+}
+
+REASONS = (
+    ("special-use or reserved name", "special_use_domain"),
+    ("It should have a period", "not_globally_deliverable"),
+    ("not within a valid top-level domain", "not_globally_deliverable"),
+    ("display name and angle brackets", "display_name_not_allowed"),
+    ("Quoting the part before the @-sign is not allowed", "quoted_local_part_not_allowed"),
+    ("bracketed IP address after the @-sign is not allowed", "domain_literal_not_allowed"),
+    ("Internationalized characters before the @-sign are not supported", "smtputf8_not_allowed"),
+    ("too long", "too_long"),
+    ("so many characters", "too_long"),
+    ("must have an @-sign", "missing_at_sign"),
+    ("There must be something", "empty_part"),
+)
+
+SPECIAL_USE_MESSAGE = "The part after the @-sign is a special-use or reserved name that cannot be used with email."
+
+
+class PolicyError(ValueError):
+    """A policy name or option that cannot be used; the message says which and what to do."""
+
+
+def reason_code(exc):
+    """A stable code for a library error; `syntax` when no finer one applies."""
+    if HAS_EMAIL_VALIDATOR and isinstance(exc, EmailUndeliverableError):
+        return "undeliverable"
+    message = str(exc)
+    for fragment, code in REASONS:
+        if fragment in message:
+            return code
+    return "syntax"
+
+
+def library_special_use():
+    """The library's special-use names plus ours: read, never written."""
+    names = list(email_validator.SPECIAL_USE_DOMAIN_NAMES) if HAS_EMAIL_VALIDATOR else []
+    return tuple(names) + tuple(n for n in EXTRA_SPECIAL_USE if n not in names)
+
+
+def build_policies(overrides=None):
+    """The named policies: the defaults, each overridden key by key, plus any new ones."""
+    policies = copy.deepcopy(DEFAULT_POLICIES)
+    for name, options in (overrides or {}).items():
+        if not isinstance(options, dict):
+            raise PolicyError("policies.%s must be a dictionary of options, got %r" % (name, options))
+        base = policies.get(name, copy.deepcopy(DEFAULT_POLICIES["production"]))
+        base.update(options)
+        if name not in DEFAULT_POLICIES and "description" not in options:
+            base["description"] = "Defined in inventory."
+        policies[name] = base
+    for name, options in policies.items():
+        check_options(options, "policies.%s" % name)
+    return policies
+
+
+def check_options(options, where):
+    unknown = sorted(set(options) - set(OPTION_KEYS) - {"description"})
+    if unknown:
+        raise PolicyError(
+            "%s has unknown option(s) %s; the options are: %s" % (where, ", ".join(unknown), ", ".join(OPTION_KEYS))
+        )
+    allowed = options.get("allowed_special_use", [])
+    if not isinstance(allowed, (list, tuple)):
+        raise PolicyError("%s.allowed_special_use must be a list of domain names such as ['test', 'local']" % where)
+    for name in allowed:
+        if not name or name != name.strip(".").lower() or " " in name:
+            raise PolicyError(
+                "%s.allowed_special_use: %r should be a lower-case name like 'local', without dots "
+                "at either end" % (where, name)
+            )
+
+
+def resolve(policy, policies, custom=None):
+    """The options for one policy name; `custom` takes explicit options instead of a name."""
+    if policy == "custom":
+        if not custom:
+            raise PolicyError(
+                "policy 'custom' needs its options in `custom`, for example "
+                "{'allowed_special_use': ['test'], 'allow_display_name': true}"
+            )
+        options = copy.deepcopy(DEFAULT_POLICIES["production"])
+        options.update(custom)
+        options["description"] = "Custom options for this call."
+        check_options(options, "custom")
+        return options
+    if policy not in policies:
+        raise PolicyError("unknown policy %r; use one of: %s, or custom" % (policy, ", ".join(sorted(policies))))
+    return policies[policy]
+
+
+class CompiledPolicy(object):
+    """A policy's options turned into the library call they make, computed once per run."""
+
+    def __init__(self, name, options, timeout=None):
+        self.name = name
+        self.options = options
+        self.allowed = tuple(options.get("allowed_special_use") or ())
+        self.kwargs = {
+            "strict": bool(options["strict"]),
+            "allow_smtputf8": bool(options["allow_smtputf8"]),
+            "allow_quoted_local": bool(options["allow_quoted_local"]),
+            "allow_domain_literal": bool(options["allow_domain_literal"]),
+            "allow_display_name": bool(options["allow_display_name"]),
+            "globally_deliverable": bool(options["globally_deliverable"]),
+            "check_deliverability": bool(options["check_deliverability"]),
+            # Special-use names, "test" included, are this file's business (see the module docstring).
+            "test_environment": False,
+        }
+        if timeout:
+            self.kwargs["timeout"] = timeout
+        # Policies with equal keys get equal answers from the library.
+        self.key = tuple(sorted(self.kwargs.items()))
+
+
+class Validator(object):
+    """Validates addresses under compiled policies.
+
+    check() takes an optional `answers` dict, shared while one address is
+    checked under several policies: policies whose library options are equal
+    then cost one library call between them, and only the special-use
+    allowances, decided here, differ.
+    """
+
+    @staticmethod
+    def _library(address, kwargs):
+        try:
+            return email_validator.validate_email(address, **kwargs), None
+        except EmailNotValidError as exc:
+            return None, exc
+
+    def check(self, address, policy, answers=None):
+        """One verdict: dict(valid, normalized, ascii_email, reason, message)."""
+        if not isinstance(policy, CompiledPolicy):
+            policy = CompiledPolicy(None, policy)
+        if address is None or not str(address).strip():
+            return _verdict(False, reason="empty", message="There is no address (empty value).")
+        address = str(address)
+        answer = answers.get(policy.key) if answers is not None else None
+        if answer is None:
+            answer = self._library(address, policy.kwargs)
+            if answers is not None:
+                answers[policy.key] = answer
+        result, error = answer
+        if error is not None:
+            if policy.allowed and str(error) == SPECIAL_USE_MESSAGE:
+                return self._check_allowed_special_use(address, policy, error)
+            return _verdict(False, reason=reason_code(error), message=str(error))
+        reserved = _special_use_suffix(result.ascii_domain, EXTRA_SPECIAL_USE)
+        if reserved and reserved not in policy.allowed:
+            return _verdict(
+                False,
+                reason="special_use_domain",
+                message="The part after the @-sign ends in .%s, a "
+                "name reserved for private use that cannot be used with email." % reserved,
+            )
+        return _verdict(True, normalized=result.normalized, ascii_email=result.ascii_email)
+
+    def _check_allowed_special_use(self, address, policy, error):
+        for name in sorted(policy.allowed, key=len, reverse=True):
+            stand_in = _with_stand_in(address, name)
+            if stand_in is None:
+                continue
+            result, again = self._library(stand_in, policy.kwargs)
+            if again is not None:
+                return _verdict(False, reason=reason_code(again), message=str(again))
+            placeholder = _placeholder(name)
+            return _verdict(
+                True,
+                normalized=_restore(result.normalized, placeholder, name),
+                ascii_email=_restore(result.ascii_email, placeholder, name),
+            )
+        return _verdict(False, reason="special_use_domain", message=str(error))
+
+
+def _verdict(valid, normalized=None, ascii_email=None, reason=None, message=None):
+    return {"valid": valid, "normalized": normalized, "ascii_email": ascii_email, "reason": reason, "message": message}
+
+
+def _special_use_suffix(ascii_domain, names):
+    domain = (ascii_domain or "").lower()
+    for name in names:
+        if domain == name or domain.endswith("." + name):
+            return name
+    return None
+
+
+def _placeholder(name):
+    # Same length as the name, so the library's length limits see the real size.
+    return "x" * len(name)
+
+
+def _with_stand_in(address, name):
+    """The address with its final domain label `name` replaced by a placeholder, or None if it does not end so."""
+    tail = ">" if address.endswith(">") else ""
+    core = address[: len(address) - len(tail)]
+    if len(core) <= len(name) or core[-len(name) :].lower() != name or core[-len(name) - 1] not in ".@":
+        return None
+    return core[: -len(name)] + _placeholder(name) + tail
+
+
+def _restore(value, placeholder, name):
+    if value and value.endswith("." + placeholder):
+        return value[: -len(placeholder)] + name
+    return value
+
+
+def evaluate(addresses, policy_name, policies, custom=None, timeout=None):
+    """Validate (address, source) pairs under one policy; flag the named policies each address fails.
+
+    Returns (results, totals). `would_fail_in` lists, for each address, the
+    other named policies that reject it: an address valid for staging and
+    invalid for production shows ["production"].
+    """
+    chosen = CompiledPolicy(policy_name, resolve(policy_name, policies, custom), timeout)
+    others = [
+        CompiledPolicy(name, options, timeout) for name, options in sorted(policies.items()) if name != policy_name
+    ]
+    validator = Validator()
+    results = []
+    totals = {"checked": 0, "valid": 0, "invalid": 0, "by_reason": {}, "would_fail_in": {}}
+    by_reason, would_fail = totals["by_reason"], totals["would_fail_in"]
+    for address, source in addresses:
+        answers = {}
+        verdict = validator.check(address, chosen, answers)
+        failing = [other.name for other in others if not validator.check(address, other, answers)["valid"]]
+        verdict["address"] = address
+        verdict["source"] = source
+        verdict["would_fail_in"] = failing
+        results.append(verdict)
+        if verdict["valid"]:
+            totals["valid"] += 1
+        else:
+            by_reason[verdict["reason"]] = by_reason.get(verdict["reason"], 0) + 1
+        for name in failing:
+            would_fail[name] = would_fail.get(name, 0) + 1
+    totals["checked"] = len(results)
+    totals["invalid"] = totals["checked"] - totals["valid"]
+    return results, totals

@@ -1,0 +1,143 @@
+"""email_validate as Ansible runs it, against a real env file and a real PostgreSQL."""
+
+import uuid
+
+import psycopg
+import pytest
+from support.procs import run_module
+
+
+@pytest.fixture
+def users_db(postgres_server):
+    name = "users_%s" % uuid.uuid4().hex[:8]
+    with psycopg.connect(postgres_server.conninfo(), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE %s" % name)
+    with psycopg.connect(postgres_server.conninfo(name), autocommit=True) as conn:
+        conn.execute("CREATE TABLE users (id serial PRIMARY KEY, email text, name text)")
+        conn.execute(
+            "INSERT INTO users (email, name) VALUES (%s, 'a'), (%s, 'b'), (%s, 'c'), (NULL, 'd')",
+            ("alice@example.com", "test@gmail.test", "ops@printer.local"),
+        )
+    yield name
+    with psycopg.connect(postgres_server.conninfo(), autocommit=True) as conn:
+        conn.execute("DROP DATABASE %s WITH (FORCE)" % name)
+
+
+def test_outage_replayed_through_the_module():
+    production = run_module("email_validate", {"emails": ["test@gmail.test"], "fail_on_invalid": False})
+    assert production["changed"] is False
+    (result,) = production["results"]
+    assert (result["valid"], result["reason"]) == (False, "special_use_domain")
+
+    staging = run_module("email_validate", {"emails": ["test@gmail.test"], "policy": "staging"})
+    assert staging.get("failed") is not True
+    (result,) = staging["results"]
+    assert result["valid"] is True
+    assert result["would_fail_in"] == ["production"]
+    assert staging["totals"]["would_fail_in"] == {"production": 1}
+
+
+def test_invalid_addresses_fail_with_the_list_by_default():
+    result = run_module("email_validate", {"emails": ["ok@example.com", "test@gmail.test", "nobody"]})
+    assert result["failed"] is True
+    assert result["msg"].startswith("2 of 3 address(es) are invalid under policy production: ")
+    assert "test@gmail.test (emails[1]): special_use_domain" in result["msg"]
+    assert "nobody (emails[2]): missing_at_sign" in result["msg"]
+    assert result["totals"]["by_reason"] == {"special_use_domain": 1, "missing_at_sign": 1}
+
+
+def test_env_file_keys(tmp_path):
+    env = tmp_path / "tms-backend.env"
+    env.write_text(
+        "# SSO settings\n"
+        "SSO_TEST_USER_EMAIL=test@gmail.test\n"
+        "export ADMIN_EMAILS='ops@example.com, oncall@example.org'\n"
+        'ALERT_EMAIL="<CHANGE_ME>"\n'
+        "DATABASE_URL=postgresql://tms:s3cret@db/tms\n"
+        "email_from=noreply@example.com\n"
+    )
+    result = run_module("email_validate", {"env_file": str(env), "policy": "staging", "fail_on_invalid": False})
+    by_address = {r["address"]: r for r in result["results"]}
+    assert sorted(by_address) == sorted(
+        ["test@gmail.test", "ops@example.com", "oncall@example.org", "<CHANGE_ME>", "noreply@example.com"]
+    )
+    assert by_address["test@gmail.test"]["source"] == "SSO_TEST_USER_EMAIL"
+    assert by_address["oncall@example.org"]["source"] == "ADMIN_EMAILS"
+    assert by_address["<CHANGE_ME>"]["valid"] is False
+    assert "s3cret" not in str(result), "keys that do not match the pattern are never read out"
+
+
+def test_query_source_audits_a_table(postgres_server, users_db):
+    args = dict(postgres_server.login(users_db), query="SELECT email FROM users ORDER BY id", policy="staging")
+    result = run_module("email_validate", dict(args, fail_on_invalid=False))
+    assert [r["address"] for r in result["results"]] == [
+        "alice@example.com",
+        "test@gmail.test",
+        "ops@printer.local",
+        None,
+    ]
+    assert [r["valid"] for r in result["results"]] == [True, True, True, False]
+    assert result["results"][3]["reason"] == "empty"
+    assert result["results"][1]["source"] == "email row 2"
+    assert result["totals"]["would_fail_in"] == {"production": 3}
+
+    only_invalid = run_module("email_validate", dict(args, fail_on_invalid=False, return_valid=False))
+    assert [r["address"] for r in only_invalid["results"]] == [None]
+
+
+def test_query_arguments(postgres_server, users_db):
+    args = dict(
+        postgres_server.login(users_db),
+        query="SELECT email FROM users WHERE name = %s",
+        query_args=["b"],
+        fail_on_invalid=False,
+    )
+    result = run_module("email_validate", args)
+    assert [r["address"] for r in result["results"]] == ["test@gmail.test"]
+
+
+def test_query_runs_read_only(postgres_server, users_db):
+    args = dict(postgres_server.login(users_db), query="DELETE FROM users RETURNING email")
+    result = run_module("email_validate", args)
+    assert result["failed"] is True
+    assert "read-only transaction" in result["msg"]
+    with psycopg.connect(postgres_server.conninfo(users_db)) as conn:
+        assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == 4
+
+
+def test_check_mode_gives_the_same_answer():
+    args = {"emails": ["test@gmail.test", "a@example.com"], "policy": "staging"}
+    assert run_module("email_validate", args, check=True)["results"] == run_module("email_validate", args)["results"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"emails": ["a@example.com"], "policy": "prod"}, "unknown policy 'prod'; use one of: production, staging"),
+        ({"emails": ["a@example.com"], "policy": "custom"}, "policy 'custom' needs its options"),
+        ({"emails": ["a@x.com"], "policies": {"staging": {"allowed": ["test"]}}}, "unknown option(s) allowed"),
+        ({"env_file": "/nonexistent/app.env"}, "Cannot read env_file /nonexistent/app.env: No such file or directory"),
+        ({"env_file": "/etc"}, "Cannot read env_file /etc: Is a directory"),
+        ({"env_file": "/etc/hostname", "key_pattern": "(EMAIL"}, "key_pattern '(EMAIL' is not a valid regular"),
+        ({"emails": ["a@example.com"], "env_file": "/tmp/x.env"}, "mutually exclusive"),
+        ({"policy": "staging"}, "one of the following is required"),
+    ],
+)
+def test_bad_input_fails_clearly(args, message):
+    result = run_module("email_validate", args)
+    assert result["failed"] is True
+    assert message in result["msg"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("SELECT FROM users", "The query returned no column"),
+        ("SELECT email, name FROM users", "The query returned 2 columns (email, name)"),
+        ("SELECT mail FROM users", 'column "mail" does not exist'),
+    ],
+)
+def test_bad_queries_fail_clearly(postgres_server, users_db, query, message):
+    result = run_module("email_validate", dict(postgres_server.login(users_db), query=query))
+    assert result["failed"] is True
+    assert message in result["msg"]

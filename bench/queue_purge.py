@@ -1,0 +1,183 @@
+"""Batched queue purge against a single DELETE, with a worker dequeuing at the same time.
+
+Builds 1,000,000 completed rows and 100,000 live (pending) ones in a
+throw-away PostgreSQL, twice, and measures in the same run:
+
+  single   DELETE FROM tds_sync_queue WHERE status = 'completed' AND completed_at < cutoff  (the baseline)
+  batched  queue_purge's core: the same predicate over consecutive primary-key ranges, a commit each
+
+Prints the throughput ratio, the ratio of the p99 batch statement time
+(how long a batch holds its locks) to the single DELETE, and the p99 dequeue
+latency of a concurrent worker (SELECT ... FOR UPDATE SKIP LOCKED, UPDATE,
+COMMIT) during the batched purge against its idle p99. Throughput is
+measured without the worker for both methods; the worker runs against a
+third copy. Not a test.
+"""
+
+import argparse
+import multiprocessing
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / ".cache" / "collections"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import psycopg  # noqa: E402
+from ansible_collections.steadyops.stack.plugins.module_utils import _pg_queue  # noqa: E402
+from support.postgres import PostgresServer  # noqa: E402
+from support.queue import SCHEMA  # noqa: E402
+
+MAPPING = {
+    "schema": "public",
+    "table": "tds_sync_queue",
+    "id_column": "id",
+    "status_column": "status",
+    "states": {k: k for k in _pg_queue.STATE_KEYS},
+    "queued_at_column": "queued_at",
+    "started_at_column": "started_at",
+    "completed_at_column": "completed_at",
+    "attempts_column": "attempt_count",
+    "heartbeat_column": None,
+    "dead_letter_table": None,
+    "dead_letter_created_column": "created_at",
+}
+
+
+def build(conninfo, completed, live):
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS tds_sync_queue, tds_sync_dead_letter, users")
+        conn.execute(SCHEMA)
+        conn.execute("CREATE INDEX tds_sync_queue_dequeue ON tds_sync_queue (status, id)")
+        # Completed rows first, as a queue that has run for a while has them: older, lower ids.
+        conn.execute(
+            "INSERT INTO tds_sync_queue (status, queued_at, completed_at, payload) "
+            "SELECT 'completed', now() - interval '40 days', now() - interval '40 days', jsonb_build_object('n', g) "
+            "FROM generate_series(1, %s) g",
+            (completed,),
+        )
+        conn.execute(
+            "INSERT INTO tds_sync_queue (status, payload) SELECT 'pending', jsonb_build_object('n', g) "
+            "FROM generate_series(1, %s) g",
+            (live,),
+        )
+        conn.execute("VACUUM (ANALYZE) tds_sync_queue")
+        conn.execute("CHECKPOINT")
+
+
+def single_delete(conninfo):
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        started = time.perf_counter()
+        deleted = conn.execute(
+            "DELETE FROM tds_sync_queue WHERE status = 'completed' AND completed_at < now() - interval '30 days'"
+        ).rowcount
+        return deleted, time.perf_counter() - started
+
+
+def batched(conninfo, batch_size):
+    mapping = _pg_queue.Mapping(MAPPING)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        runner = _pg_queue.BatchRunner(conn, mapping, batch_size, 0, 2000, 30000)
+        action = _pg_queue.retention_action(mapping, "completed", 30, "completed_at")
+        started = time.perf_counter()
+        deleted = runner.run(action)
+        return deleted, time.perf_counter() - started, runner.batch_seconds
+
+
+def worker(conninfo, stop, latencies):
+    with psycopg.connect(conninfo) as conn:
+        while not stop.is_set():
+            started = time.perf_counter()
+            with conn.transaction():
+                row = conn.execute(
+                    "SELECT id FROM tds_sync_queue WHERE status = 'pending' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
+                ).fetchone()
+                conn.execute(
+                    "UPDATE tds_sync_queue SET status = 'processing', started_at = now() WHERE id = %s", (row[0],)
+                )
+            latencies.append(time.perf_counter() - started)
+            time.sleep(0.002)
+
+
+def p99(samples):
+    ordered = sorted(samples)
+    return ordered[int(0.99 * (len(ordered) - 1))]
+
+
+def measure_worker(conninfo, seconds=None, during=None):
+    """Dequeue latencies for `seconds` with nothing else running, or while `during()` runs."""
+    manager = multiprocessing.Manager()
+    latencies, stop = manager.list(), manager.Event()
+    process = multiprocessing.Process(target=worker, args=(conninfo, stop, latencies))
+    process.start()
+    time.sleep(0.5)  # connected and warm
+    del latencies[:]
+    result = during() if during else time.sleep(seconds)
+    stop.set()
+    process.join()
+    return list(latencies), result
+
+
+def median(values):
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--completed", type=int, default=1_000_000)
+    parser.add_argument("--live", type=int, default=100_000)
+    parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3, help="each method runs this often on a fresh table")
+    args = parser.parse_args()
+
+    single_times, batched_times, batch_times, idle, busy = [], [], [], [], []
+    server = PostgresServer().start()
+    try:
+        conninfo = server.conninfo()
+        for _repeat in range(args.repeats):
+            build(conninfo, args.completed, args.live)
+            single_rows, seconds = single_delete(conninfo)
+            single_times.append(seconds)
+
+            # Throughput on its own, as the single DELETE was measured.
+            build(conninfo, args.completed, args.live)
+            batched_rows, seconds, _batches = batched(conninfo, args.batch_size)
+            assert single_rows == batched_rows == args.completed, (single_rows, batched_rows)
+            batched_times.append(seconds)
+
+            # Then again with a worker dequeuing: its latency, and how long each batch holds its locks.
+            build(conninfo, args.completed, args.live)
+            idle_latencies, _nothing = measure_worker(conninfo, seconds=2)
+            busy_latencies, (_rows, _seconds, batches) = measure_worker(
+                conninfo, during=lambda: batched(conninfo, args.batch_size)
+            )
+            batch_times.extend(batches)
+            idle.extend(idle_latencies)
+            busy.extend(busy_latencies)
+    finally:
+        server.stop()
+
+    single, batched_seconds = median(single_times), median(batched_times)
+    print(
+        "%d completed + %d live rows; batch size %d; %d runs of each method, medians"
+        % (args.completed, args.live, args.batch_size, args.repeats)
+    )
+    print("single DELETE (baseline): %.3f s  (runs: %s)" % (single, ", ".join("%.3f" % t for t in single_times)))
+    print(
+        "batched purge:            %.3f s  (runs: %s)" % (batched_seconds, ", ".join("%.3f" % t for t in batched_times))
+    )
+    print("throughput ratio, batched / single:          %.2f   (target >= 0.80)" % (single / batched_seconds))
+    print(
+        "p99 batch statement / single DELETE:         %.4f (target <= 0.05; p99 batch %.1f ms)"
+        % (p99(batch_times) / single, p99(batch_times) * 1000)
+    )
+    print(
+        "worker p99 dequeue, during purge / idle:     %.2f   (target <= 2.0; idle %.2f ms, during %.2f ms, "
+        "%d and %d dequeues)" % (p99(busy) / p99(idle), p99(idle) * 1000, p99(busy) * 1000, len(idle), len(busy))
+    )
+
+
+if __name__ == "__main__":
+    main()

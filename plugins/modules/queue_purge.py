@@ -1,0 +1,436 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, steadyops engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: queue_purge
+short_description: Safe, idempotent maintenance of a PostgreSQL-backed job queue
+version_added: 0.1.0
+description:
+  - Purges old rows in terminal states (O(retention)), old rows of a dead-letter table, and rescues
+    rows stuck in C(processing) after a worker crash, back to pending or, once their attempts are
+    used up, to dead letter. Reports per-state and dead-letter counts before and after.
+  - Works in short batches over consecutive primary-key ranges, each its own transaction with its own
+    O(lock_timeout_ms) and O(statement_timeout_ms), so a worker consuming the queue at the same time
+    waits at most one batch. Rescue skips rows a live worker holds (C(FOR UPDATE SKIP LOCKED)), and
+    with O(heartbeat_column) rows whose worker still beats.
+  - A session advisory lock per table keeps two purges from running at once; the second reports
+    RV(lock=busy) and exits cleanly.
+  - C(VACUUM (ANALYZE)) runs only when rows were removed or the table's dead tuples exceed
+    O(vacuum_dead_tuples); only then is the result changed.
+  - Defaults fit TDS Core's C(tds_sync_queue); any queue with a status column maps through the
+    column and state options, for example River's C(river_job).
+  - Only rows in O(terminal_states) are ever deleted.
+author:
+  - steadyops engineering (@steadyops)
+extends_documentation_fragment:
+  - steadyops.stack.postgres
+attributes:
+  check_mode:
+    support: full
+    description: Counts exactly the rows each action would delete or reset (rows a worker holds left out); changes none.
+  diff_mode:
+    support: full
+    description: Per-state counts before and after.
+  platform:
+    support: full
+    platforms: posix
+    description: Any host that reaches the database, with psycopg.
+options:
+  schema:
+    description: Schema of the queue table.
+    type: str
+    default: public
+  table:
+    description: The queue table.
+    type: str
+    default: tds_sync_queue
+  id_column:
+    description: The integer primary key; batches walk its ranges.
+    type: str
+    default: id
+  status_column:
+    description: The column holding a row's state.
+    type: str
+    default: status
+  states:
+    description: The value of each state in O(status_column).
+    type: dict
+    default: {pending: pending, processing: processing, retry: retry, completed: completed, dead_letter: dead_letter}
+  terminal_states:
+    description: States whose rows may be deleted. Anything else is never deleted.
+    type: list
+    elements: str
+    default: [completed, dead_letter]
+  queued_at_column:
+    description: When a row was queued.
+    type: str
+    default: queued_at
+  started_at_column:
+    description: When a worker took the row; rescue measures being stuck from it.
+    type: str
+    default: started_at
+  completed_at_column:
+    description: When a row reached its terminal state; the default age column of O(retention).
+    type: str
+    default: completed_at
+  attempts_column:
+    description: How many times the row was tried.
+    type: str
+    default: attempt_count
+  heartbeat_column:
+    description: A column a live worker updates while it holds a row (heartbeat or locked-at).
+    type: str
+  dead_letter_table:
+    description: A separate dead-letter table in O(schema), counted and subject to O(dead_letter_retention_days).
+    type: str
+  dead_letter_created_column:
+    description: When a row entered O(dead_letter_table).
+    type: str
+    default: created_at
+  retention:
+    description: Rows to delete, per terminal state.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      state:
+        description: A key of O(states), one of O(terminal_states).
+        type: str
+        required: true
+      older_than_days:
+        description: Age in days (fractions allowed) beyond which rows go.
+        type: float
+        required: true
+      column:
+        description: The timestamp the age is measured from.
+        type: str
+  dead_letter_retention_days:
+    description: Delete rows of O(dead_letter_table) older than this many days.
+    type: float
+  rescue_stuck_after_minutes:
+    description: Rows in processing longer than this are stuck. Unset means no rescue.
+    type: float
+  max_attempts:
+    description: A stuck row with this many attempts goes to dead letter instead of back to pending.
+    type: int
+    default: 5
+  batch_size:
+    description: Primary-key values per batch.
+    type: int
+    default: 10000
+  batch_pause:
+    description: Seconds to sleep between batches.
+    type: float
+    default: 0
+  lock_timeout_ms:
+    description: Per batch, how long to wait for a row lock before leaving that range to the next run.
+    type: int
+    default: 2000
+  statement_timeout_ms:
+    description: Per batch statement.
+    type: int
+    default: 30000
+  vacuum:
+    description: V(auto) vacuums when rows were removed or dead tuples exceed O(vacuum_dead_tuples).
+    type: str
+    choices: [auto, always, never]
+    default: auto
+  vacuum_dead_tuples:
+    description: Dead tuples in the queue table above which V(auto) vacuums even when nothing was removed.
+    type: int
+    default: 10000
+"""
+
+EXAMPLES = r"""
+- name: TDS Core runbook - purge, rescue, dead letters, vacuum
+  steadyops.stack.queue_purge:
+    login_db: tds
+    login_user: tds_maint
+    login_password: "{{ vault_tds_maint_password }}"
+    retention:
+      - {state: completed, older_than_days: 30}
+      - {state: dead_letter, older_than_days: 90}
+    dead_letter_table: tds_sync_dead_letter
+    dead_letter_retention_days: 180
+    rescue_stuck_after_minutes: 60
+    max_attempts: 5
+
+- name: River's job table - completed jobs older than a week
+  steadyops.stack.queue_purge:
+    login_db: app
+    table: river_job
+    status_column: state
+    states: {pending: available, processing: running, retry: retryable, completed: completed, dead_letter: discarded}
+    queued_at_column: created_at
+    started_at_column: attempted_at
+    completed_at_column: finalized_at
+    attempts_column: attempt
+    retention:
+      - {state: completed, older_than_days: 7}
+"""
+
+RETURN = r"""
+lock:
+  description: V(acquired), or V(busy) when another purge held the table's advisory lock (nothing was done).
+  returned: always
+  type: str
+deleted:
+  description: Rows deleted (or that would be, in check mode) per action.
+  returned: always
+  type: dict
+  sample: {"delete completed older than 30.0 days": 1000000}
+rescued:
+  description: Rows reset (or that would be) per action.
+  returned: always
+  type: dict
+states_before:
+  description: Rows per state before.
+  returned: always
+  type: dict
+  sample: {completed: 1000000, pending: 100000}
+states_after:
+  description: Rows per state after (in check mode, as they would be).
+  returned: always
+  type: dict
+dead_letters_before:
+  description: Rows in O(dead_letter_table) before, when one is given.
+  returned: always
+  type: int
+dead_letters_after:
+  description: Rows in O(dead_letter_table) after.
+  returned: always
+  type: int
+vacuumed:
+  description: Whether VACUUM (ANALYZE) ran (or would run).
+  returned: always
+  type: bool
+batches:
+  description: Number of batches, lock timeouts (ranges left for the next run), and the slowest and p99 batch seconds.
+  returned: always
+  type: dict
+elapsed:
+  description: Seconds the module took.
+  returned: always
+  type: float
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.steadyops.stack.plugins.module_utils import _pg_connect, _pg_queue
+
+DEFAULT_STATES = dict((key, key) for key in _pg_queue.STATE_KEYS)
+
+
+def percentile(samples, fraction):
+    if not samples:
+        return 0.0
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+class QueuePurge(object):
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.mapping = _pg_queue.Mapping(self.params)
+
+    def connect(self, autocommit=True):
+        return _pg_connect.connect(self.params, autocommit=autocommit)
+
+    def actions(self):
+        mapping, params = self.mapping, self.params
+        deletes = [
+            _pg_queue.retention_action(mapping, r["state"], r["older_than_days"], r["column"] or mapping.completed_at)
+            for r in params["retention"]
+        ]
+        if params["dead_letter_retention_days"] is not None:
+            deletes.append(_pg_queue.dead_letter_retention_action(mapping, params["dead_letter_retention_days"]))
+        rescues = []
+        if params["rescue_stuck_after_minutes"] is not None:
+            rescues = _pg_queue.rescue_actions(
+                mapping, params["rescue_stuck_after_minutes"] * 60, params["max_attempts"]
+            )
+        return deletes, rescues
+
+    def run(self):
+        started = time.time()
+        result = {
+            "changed": False,
+            "lock": "acquired",
+            "deleted": {},
+            "rescued": {},
+            "vacuumed": False,
+            "batches": {"count": 0, "lock_timeouts": 0, "max_seconds": 0.0, "p99_seconds": 0.0},
+        }
+        with self.connect() as conn:
+            _pg_queue.check_mapping(conn, self.mapping)
+            if not _pg_queue.try_lock(conn, self.mapping):
+                self.module.warn(
+                    "Another queue_purge holds the lock on %s.%s; nothing was done this time."
+                    % (self.mapping.schema, self.mapping.table)
+                )
+                result["lock"] = "busy"
+                result["elapsed"] = round(time.time() - started, 3)
+                return result
+            try:
+                self.work(conn, result)
+            finally:
+                _pg_queue.unlock(conn, self.mapping)
+        result["elapsed"] = round(time.time() - started, 3)
+        return result
+
+    def work(self, conn, result):
+        mapping, params = self.mapping, self.params
+        result["states_before"] = _pg_queue.state_counts(conn, mapping)
+        result["dead_letters_before"] = _pg_queue.dead_letter_count(conn, mapping)
+        dead_before = _pg_queue.dead_tuples(conn, mapping)
+        deletes, rescues = self.actions()
+        runner = _pg_queue.BatchRunner(
+            conn,
+            mapping,
+            params["batch_size"],
+            params["batch_pause"],
+            params["lock_timeout_ms"],
+            params["statement_timeout_ms"],
+        )
+        counted = []
+        # Rescue first: a stuck row that turns dead letter is not deleted in the same run.
+        for action in rescues + deletes:
+            count = _pg_queue.count_matching(conn, action) if self.module.check_mode else runner.run(action)
+            counted.append((action, count))
+            result["rescued" if action.change is not None else "deleted"][action.name] = count
+        removed = sum(result["deleted"].values())
+        touched = removed + sum(result["rescued"].values())
+        wants_vacuum = params["vacuum"] == "always" or (
+            params["vacuum"] == "auto" and (removed > 0 or dead_before > params["vacuum_dead_tuples"])
+        )
+        if wants_vacuum and not self.module.check_mode:
+            _pg_queue.vacuum(self.connect, mapping)
+        result["vacuumed"] = wants_vacuum
+        result["changed"] = bool(touched or wants_vacuum)
+        if self.module.check_mode:
+            result["states_after"] = self.predicted_states(result["states_before"], counted)
+            result["dead_letters_after"] = result["dead_letters_before"]
+        else:
+            result["states_after"] = _pg_queue.state_counts(conn, mapping)
+            result["dead_letters_after"] = _pg_queue.dead_letter_count(conn, mapping)
+        result["batches"] = {
+            "count": len(runner.batch_seconds),
+            "lock_timeouts": runner.lock_timeouts,
+            "max_seconds": round(max(runner.batch_seconds or [0.0]), 4),
+            "p99_seconds": round(percentile(runner.batch_seconds, 0.99), 4),
+        }
+        result["diff"] = {"before": {"states": result["states_before"]}, "after": {"states": result["states_after"]}}
+
+    @staticmethod
+    def predicted_states(before, counted):
+        """States after the actions, from the counts check mode found: (action, count) pairs."""
+        states = dict(before)
+        for action, count in counted:
+            if action.source:
+                states[action.source] = states.get(action.source, 0) - count
+            if action.target:
+                states[action.target] = states.get(action.target, 0) + count
+        return dict((k, v) for k, v in states.items() if v)
+
+
+def validate(module):
+    params = module.params
+    states = params["states"]
+    missing = [k for k in _pg_queue.STATE_KEYS if k not in states]
+    if missing:
+        module.fail_json(
+            msg="states needs a value for %s; it maps each of %s to the value in %s."
+            % (", ".join(missing), ", ".join(_pg_queue.STATE_KEYS), params["status_column"])
+        )
+    unknown_terminal = [s for s in params["terminal_states"] if s not in states]
+    if unknown_terminal:
+        module.fail_json(
+            msg="terminal_states %s are not keys of states (%s)."
+            % (", ".join(unknown_terminal), ", ".join(sorted(states)))
+        )
+    for entry in params["retention"]:
+        if entry["state"] not in params["terminal_states"]:
+            module.fail_json(
+                msg="retention for state %r refused: only terminal states (%s) are ever deleted."
+                % (entry["state"], ", ".join(params["terminal_states"]))
+            )
+        if entry["older_than_days"] < 0:
+            module.fail_json(
+                msg="retention for %s: older_than_days is %s; an age is 0 or more days."
+                % (entry["state"], entry["older_than_days"])
+            )
+    for name in ("dead_letter_retention_days", "rescue_stuck_after_minutes", "batch_pause"):
+        if params[name] is not None and params[name] < 0:
+            module.fail_json(msg="%s is %s; it must be 0 or more." % (name, params[name]))
+    if params["dead_letter_retention_days"] is not None and not params["dead_letter_table"]:
+        module.fail_json(msg="dead_letter_retention_days needs dead_letter_table: name the dead-letter table.")
+    for name in ("batch_size", "lock_timeout_ms", "statement_timeout_ms", "max_attempts"):
+        if params[name] < 1:
+            module.fail_json(msg="%s is %s; it must be at least 1." % (name, params[name]))
+
+
+def build_module():
+    return AnsibleModule(
+        argument_spec=dict(
+            schema=dict(type="str", default="public"),
+            table=dict(type="str", default="tds_sync_queue"),
+            id_column=dict(type="str", default="id"),
+            status_column=dict(type="str", default="status"),
+            states=dict(type="dict", default=DEFAULT_STATES),
+            terminal_states=dict(type="list", elements="str", default=["completed", "dead_letter"]),
+            queued_at_column=dict(type="str", default="queued_at"),
+            started_at_column=dict(type="str", default="started_at"),
+            completed_at_column=dict(type="str", default="completed_at"),
+            attempts_column=dict(type="str", default="attempt_count"),
+            heartbeat_column=dict(type="str"),
+            dead_letter_table=dict(type="str"),
+            dead_letter_created_column=dict(type="str", default="created_at"),
+            retention=dict(
+                type="list",
+                elements="dict",
+                default=[],
+                options=dict(
+                    state=dict(type="str", required=True),
+                    older_than_days=dict(type="float", required=True),
+                    column=dict(type="str"),
+                ),
+            ),
+            dead_letter_retention_days=dict(type="float"),
+            rescue_stuck_after_minutes=dict(type="float"),
+            max_attempts=dict(type="int", default=5),
+            batch_size=dict(type="int", default=10000),
+            batch_pause=dict(type="float", default=0),
+            lock_timeout_ms=dict(type="int", default=2000),
+            statement_timeout_ms=dict(type="int", default=30000),
+            vacuum=dict(type="str", default="auto", choices=["auto", "always", "never"]),
+            vacuum_dead_tuples=dict(type="int", default=10000),
+            **_pg_connect.argument_spec(),
+        ),
+        supports_check_mode=True,
+    )
+
+
+def main():
+    module = build_module()
+    if not _pg_connect.HAS_PSYCOPG:
+        module.fail_json(msg=missing_required_lib("psycopg"), exception=str(_pg_connect.PSYCOPG_IMPORT_ERROR))
+    validate(module)
+    try:
+        module.exit_json(**QueuePurge(module).run())
+    except _pg_queue.QueueError as exc:
+        module.fail_json(msg=str(exc) + ". Nothing was changed.")
+    except _pg_connect.psycopg.Error as exc:
+        module.fail_json(msg="PostgreSQL error on %s: %s" % (_pg_connect.describe(module.params), str(exc).strip()))
+
+
+if __name__ == "__main__":
+    main()

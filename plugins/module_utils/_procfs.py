@@ -483,25 +483,30 @@ def _scan_owners(pids, targets, proc):
 
 
 def _scan_owners_parallel(pids, targets, proc, workers):
-    """_scan_owners split over forked workers: the scan is syscall-bound and the GIL would serialise threads."""
+    """_scan_owners split over processes: the scan is syscall-bound and the GIL would serialise threads.
+
+    This process scans one share itself and forks a worker for each other
+    share; a worker that fails makes this process scan its share again.
+    """
+    shares = [pids[index::workers] for index in range(workers)]
     children = []
-    for index in range(workers):
+    for share in shares[1:]:
         read_end, write_end = os.pipe()
         child = os.fork()
         if child == 0:  # pragma: no cover - runs in the worker
             status = 0
             try:
                 os.close(read_end)
-                found = _scan_owners(pids[index::workers], targets, proc)
+                found = _scan_owners(share, targets, proc)
                 os.write(write_end, "".join("%d %d\n" % pair for pair in found).encode())
             except BaseException:  # a worker must never return into the caller's code
                 status = 1
             finally:
                 os._exit(status)
         os.close(write_end)
-        children.append((child, read_end))
-    pairs, failed = [], False
-    for child, read_end in children:
+        children.append((child, read_end, share))
+    pairs = _scan_owners(shares[0], targets, proc)
+    for child, read_end, share in children:
         chunks = []
         while True:
             chunk = os.read(read_end, 65536)
@@ -509,10 +514,10 @@ def _scan_owners_parallel(pids, targets, proc, workers):
                 break
             chunks.append(chunk)
         os.close(read_end)
-        failed |= os.waitpid(child, 0)[1] != 0
+        if os.waitpid(child, 0)[1] != 0:
+            pairs.extend(_scan_owners(share, targets, proc))
+            continue
         pairs.extend(tuple(int(n) for n in line.split()) for line in b"".join(chunks).decode().splitlines())
-    if failed:
-        return _scan_owners(pids, targets, proc)
     return pairs
 
 

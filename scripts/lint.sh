@@ -11,6 +11,8 @@ step "ansible-lint (production profile)"
 ansible-lint --nocolor
 step "shellcheck"
 shellcheck -S warning .ci/run scripts/*.sh scripts/lab/*.sh
+step "service model copies in role argument specs"
+python scripts/sync_service_model.py --check
 step "ruff"
 ruff check .
 ruff format --check .

@@ -1,0 +1,185 @@
+"""The env_file role run by ansible-playbook on this machine: files, refusals, and a canary secret."""
+
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CANARY = "canary-7f3a9c21-do-not-print"
+
+
+def write_play(tmp_path, services, secrets, **extra):
+    app_root = tmp_path / "app"
+    app_root.mkdir(exist_ok=True)
+    play = [
+        {
+            "name": "Env files",
+            "hosts": "localhost",
+            "gather_facts": False,
+            "vars": dict(
+                stack_app_root=str(app_root),
+                stack_app_user="nobody",
+                stack_services=services,
+                env_file_group="nogroup",
+                env_file_secrets=secrets,
+                **extra,
+            ),
+            "roles": ["steadyops.stack.env_file"],
+        }
+    ]
+    path = tmp_path / "play.yml"
+    path.write_text(yaml.safe_dump(play, sort_keys=False))
+    return path, app_root / "shared"
+
+
+def run(playbook, *flags):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"), ANSIBLE_NOCOLOR="1")
+    completed = subprocess.run(
+        [
+            "ansible-playbook",
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "-e",
+            "ansible_python_interpreter=" + sys.executable,
+            str(playbook),
+            *flags,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    return completed.returncode, completed.stdout + completed.stderr
+
+
+def recap_changed(output):
+    line = next(line for line in output.splitlines() if line.startswith("localhost") and "changed=" in line)
+    return int(line.split("changed=")[1].split()[0])
+
+
+SERVICES = [
+    {
+        "name": "tms-backend",
+        "exec": "/opt/tms/current/venv/bin/uvicorn app.main:app --port 8000",
+        "env": {"LOG_LEVEL": "info", "GREETING": 'say "hi" $USER'},
+        "env_secrets": ["DATABASE_URL", "JWT_SECRET_KEY"],
+        "env_required": ["LOG_LEVEL", "DATABASE_URL"],
+    },
+    {"name": "tms-frontend", "exec": "/usr/bin/node server.js", "env": {"PORT": "3000"}},
+    {"name": "nginx", "packaged": True},
+]
+SECRETS = {"DATABASE_URL": "postgresql://tms:%s@db/tms" % CANARY, "JWT_SECRET_KEY": CANARY + "-jwt"}
+
+
+def test_files_check_apply_reapply_and_no_secret_anywhere(tmp_path):
+    playbook, shared = write_play(tmp_path, SERVICES, SECRETS)
+    outputs = []
+
+    rc, out = run(playbook, "--check", "--diff")
+    outputs.append(out)
+    assert rc == 0, out
+    assert not (shared / "tms-backend.env").exists(), "check mode writes nothing"
+
+    rc, out = run(playbook, "-vvv")
+    outputs.append(out)
+    assert rc == 0, out
+    assert recap_changed(out) > 0
+    backend = shared / "tms-backend.env"
+    info = backend.stat()
+    assert stat.S_IMODE(info.st_mode) == 0o600
+    assert info.st_uid == int(subprocess.check_output(["id", "-u", "nobody"]))
+    text = backend.read_text()
+    assert 'LOG_LEVEL="info"' in text
+    assert 'GREETING="say \\"hi\\" \\$USER"' in text
+    assert 'JWT_SECRET_KEY="%s-jwt"' % CANARY in text
+    assert not (shared / "nginx.env").exists(), "packaged units get no env file"
+    # systemd reads the file as the unit will.
+    parsed = subprocess.run(
+        ["bash", "-c", "set -a; . %s; printf '%%s' \"$GREETING\"" % backend], capture_output=True, text=True, check=True
+    ).stdout
+    assert parsed == 'say "hi" $USER'
+
+    rc, out = run(playbook, "--diff")
+    outputs.append(out)
+    assert rc == 0, out
+    assert recap_changed(out) == 0, out
+
+    secrets = dict(SECRETS, JWT_SECRET_KEY=CANARY + "-rotated")
+    playbook, _shared = write_play(tmp_path, SERVICES, secrets)
+    rc, out = run(playbook, "--diff", "-vvv")
+    outputs.append(out)
+    assert rc == 0, out
+    assert "tms-backend.env keys added [], removed [], changed ['JWT_SECRET_KEY']" in out
+    backups = [p for p in shared.iterdir() if p.name.startswith("tms-backend.env.") and p.name.endswith("~")]
+    assert len(backups) == 1, "the previous file is kept"
+
+    for output in outputs:
+        assert output.count(CANARY) == 0, "a secret value leaked into the output"
+
+
+@pytest.mark.parametrize(
+    ("services", "secrets", "expected"),
+    [
+        (
+            [{"name": "api", "exec": "x", "env": {"API_KEY": "<CHANGE_ME>"}}],
+            {},
+            "api: key(s) API_KEY still hold a placeholder value",
+        ),
+        (
+            [{"name": "api", "exec": "x", "env_secrets": ["JWT_SECRET_KEY"]}],
+            {"JWT_SECRET_KEY": "changeme"},
+            "api: key(s) JWT_SECRET_KEY still hold a placeholder value",
+        ),
+        (
+            [{"name": "api", "exec": "x", "env_required": ["DATABASE_URL"]}],
+            {},
+            "api: required key(s) DATABASE_URL missing",
+        ),
+        (
+            [{"name": "api", "exec": "x", "env_secrets": ["TOKEN"]}],
+            {},
+            "api: secret(s) TOKEN missing from env_file_secrets",
+        ),
+        ([{"name": "api", "exec": "x", "env_secrets": ["TOKEN"]}], {"TOKEN": ""}, "api: key(s) TOKEN empty"),
+        ([{"name": "api", "exec": "x", "env": {"2FA-KEY": "v"}}], {}, "api: invalid key name(s) 2FA-KEY"),
+        (
+            [{"name": "api", "exec": "x", "env": {"TOKEN": "a"}, "env_secrets": ["TOKEN"]}],
+            {"TOKEN": CANARY},
+            "api: key(s) TOKEN given more than once",
+        ),
+    ],
+)
+def test_wrong_env_is_refused_before_anything_is_written(tmp_path, services, secrets, expected):
+    ok_service = {"name": "web", "exec": "y", "env": {"PORT": "3000"}}
+    playbook, shared = write_play(tmp_path, [ok_service, *services], dict(secrets, UNUSED=CANARY))
+    rc, out = run(playbook, "-vvv")
+    assert rc != 0
+    assert "Refusing to write env files; nothing was changed." in out
+    assert expected in out
+    assert not shared.exists(), "no file of any service is written"
+    assert out.count(CANARY) == 0
+
+
+def test_example_file_keys_are_required(tmp_path):
+    example = tmp_path / ".env.example"
+    example.write_text(
+        textwrap.dedent("""\
+        # every service needs these
+        SENTRY_DSN=
+        export LOG_LEVEL=debug
+    """)
+    )
+    playbook, _shared = write_play(
+        tmp_path, [{"name": "api", "exec": "x", "env": {"LOG_LEVEL": "info"}}], {}, env_file_example=str(example)
+    )
+    rc, out = run(playbook)
+    assert rc != 0
+    assert "api: required key(s) SENTRY_DSN missing" in out

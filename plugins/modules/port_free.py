@@ -194,21 +194,16 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.steadyops.stack.plugins.module_utils import _procfs, _signals
+from ansible_collections.steadyops.stack.plugins.module_utils import _port_release, _procfs, _signals
+from ansible_collections.steadyops.stack.plugins.module_utils._port_release import socket_label
 from ansible_collections.steadyops.stack.plugins.module_utils._process_policy import (
     PolicyError,
     Selection,
     normalize_unit,
-    own_tree,
     protect_patterns,
-    refusal,
 )
 
 WAIT_STEP = 0.1
-
-
-def socket_label(entry):
-    return "%s/%s:%d" % (entry["protocol"], entry["local_address"], entry["local_port"])
 
 
 class PortFreer(object):
@@ -240,18 +235,7 @@ class PortFreer(object):
         }
 
     def holders(self):
-        """Processes holding the ports, less those of owner_unit: ({pid: Process}, {pid: sockets}, ownerless, kept)."""
-        by_pid, ownerless = _procfs.port_holders(self.ports, self.protocol, self.address, self.proc)
-        table, kept = {}, []
-        for pid in list(by_pid):
-            process = _procfs.read_process(pid, self.proc)
-            if process is None:
-                del by_pid[pid]  # exited while we looked
-            elif self.owner_unit and process.unit == self.owner_unit:
-                kept.append(dict(process.as_dict(), ports=[socket_label(s) for s in by_pid.pop(pid)]))
-            else:
-                table[pid] = process
-        return table, by_pid, ownerless, kept
+        return _port_release.current_holders(self.ports, self.protocol, self.address, self.owner_unit, self.proc)
 
     def refuse(self, reasons):
         self.module.fail_json(
@@ -261,41 +245,24 @@ class PortFreer(object):
         )
 
     def plan(self, table, by_pid):
-        # Reading the whole process table costs; only a port with holders needs it.
-        self_tree = own_tree(_procfs.process_table(self.proc)) if table else set()
         reasons, units, targets = [], [], []
-        for pid in sorted(table):
-            process = table[pid]
-            labels = [socket_label(s) for s in by_pid[pid]]
-            holder = dict(process.as_dict(), ports=labels)
-            self.result["holders"].append(holder)
-            who = "pid %d (user %s, %r, unit %s) holds %s" % (
-                pid,
-                process.user,
-                process.short_command(),
-                process.unit or "none",
-                ", ".join(labels),
-            )
-            why = refusal(process, self_tree, self.protect)
-            if why:
-                reasons.append("%s: it is never stopped because %s." % (who, why))
-                continue
-            missing = self.selection.mismatches(process)
-            if missing:
-                reasons.append("%s and is not allowed; to allow it, set %s." % (who, " and ".join(missing)))
-                continue
-            if self.module.params["stop_unit"] and process.unit and process.unit.endswith(".service"):
+        for process, labels, why_not in _port_release.judge(table, by_pid, self.selection, self.protect, self.proc):
+            self.result["holders"].append(dict(process.as_dict(), ports=labels))
+            if why_not:
+                reasons.append(why_not)
+            elif self.module.params["stop_unit"] and process.unit and process.unit.endswith(".service"):
                 if process.unit not in units:
                     units.append(process.unit)
                     self.result["actions"].append("stop unit %s (holds %s)" % (process.unit, ", ".join(labels)))
-                continue
-            targets.append(process)
-            escalation = (
-                ", %s after %.1fs" % (self.module.params["final_signal"], self.grace) if self.final_signal else ""
-            )
-            self.result["actions"].append(
-                "signal pid %d (%s): %s%s" % (pid, process.short_command(), self.module.params["signal"], escalation)
-            )
+            else:
+                targets.append(process)
+                escalation = (
+                    ", %s after %.1fs" % (self.module.params["final_signal"], self.grace) if self.final_signal else ""
+                )
+                self.result["actions"].append(
+                    "signal pid %d (%s): %s%s"
+                    % (process.pid, process.short_command(), self.module.params["signal"], escalation)
+                )
         return reasons, units, targets
 
     def wait_until_free(self, deadline):

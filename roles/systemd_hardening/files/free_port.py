@@ -1,0 +1,76 @@
+#!/usr/bin/python3
+"""Free a service's port of its strays before systemd starts it (ExecStartPre=+).
+
+    free_port.py --unit tms-frontend.service --port 3000 --pattern 'next-server' [--user tmsapp]
+
+Processes of the unit itself are the port's rightful owner and are left
+alone. Any other holder must match a --pattern (and a --user, when given);
+it is then stopped with SIGTERM, then SIGKILL after --grace seconds. A
+holder that does not match, or is protected, is never signalled: the helper
+prints why and exits 1, so the unit fails with that reason in its journal
+instead of looping on EADDRINUSE. Installed by the systemd_hardening role
+next to the collection's _procfs, _signals and _process_policy: the same
+code the port_free module runs.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import _port_release
+import _signals
+from _process_policy import PolicyError, Selection, normalize_unit, protect_patterns
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--unit", required=True, help="the unit that owns the port")
+    parser.add_argument("--port", type=int, action="append", required=True)
+    parser.add_argument("--pattern", action="append", default=[], help="command-line regex of a stray")
+    parser.add_argument("--user", action="append", default=[], help="a stray's user (name or uid)")
+    parser.add_argument("--grace", type=float, default=10.0)
+    parser.add_argument("--timeout", type=float, default=15.0)
+    args = parser.parse_args()
+    unit = normalize_unit(args.unit)
+    if not args.pattern:
+        print("free_port: no --pattern: nothing may be stopped, so %s's ports are only checked" % unit, file=sys.stderr)
+    try:
+        selection = Selection(cmdline=args.pattern, users=args.user, prefix="--")
+        protect = protect_patterns()
+    except PolicyError as exc:
+        sys.exit("free_port: %s" % exc)
+
+    table, by_pid, ownerless, _kept = _port_release.current_holders(args.port, owner_unit=unit)
+    if ownerless:
+        sys.exit(
+            "free_port: port(s) %s held by a socket whose process is not visible; %s cannot start"
+            % (", ".join(map(str, args.port)), unit)
+        )
+    refusals = [why for _p, _l, why in _port_release.judge(table, by_pid, selection, protect) if why]
+    if not args.pattern and table:
+        refusals.append("no stray patterns are configured for %s" % unit)
+    if refusals:
+        sys.exit(
+            "free_port: refusing to free %s for %s; nothing was signalled. %s"
+            % (", ".join(map(str, args.port)), unit, " ".join(refusals))
+        )
+    if not table:
+        return
+    for outcome in _signals.terminate([(p.pid, p.start_ticks) for p in table.values()], grace=args.grace):
+        print(
+            "free_port: stray pid %d of %s: %s after %s"
+            % (outcome["pid"], unit, outcome["outcome"], "+".join(outcome["signals"]) or "no signal")
+        )
+    deadline = time.time() + args.timeout
+    while time.time() < deadline:
+        if not _port_release.current_holders(args.port, owner_unit=unit)[1]:
+            return
+        time.sleep(0.1)
+    sys.exit("free_port: port(s) %s still held after %.0fs" % (", ".join(map(str, args.port)), args.timeout))
+
+
+if __name__ == "__main__":
+    main()

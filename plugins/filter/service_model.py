@@ -16,6 +16,11 @@ def service_defaults(services):
     return _service_model.with_defaults(services or [])
 
 
+def service_order_problems(services):
+    """Sentences naming services listed before a stack service they start after."""
+    return _service_model.order_problems(services or [])
+
+
 class FilterModule(object):
     def filters(self):
-        return {"service_defaults": service_defaults}
+        return {"service_defaults": service_defaults, "service_order_problems": service_order_problems}

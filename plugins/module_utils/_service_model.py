@@ -127,3 +127,15 @@ def with_defaults(services):
                 entry[name] = dict(_defaults(spec["options"]), **entry[name])
         completed.append(entry)
     return completed
+
+
+def order_problems(services):
+    """Services listed before a stack service they start after: the list is the start order."""
+    names = [s["name"] for s in services]
+    found = []
+    for index, service in enumerate(services):
+        for dependency in service.get("after") or []:
+            name = dependency[: -len(".service")] if dependency.endswith(".service") else dependency
+            if name in names and names.index(name) > index:
+                found.append("%s starts after %s but is listed before it" % (service["name"], name))
+    return found

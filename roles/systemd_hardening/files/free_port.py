@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python
 """Free a service's port of its strays before systemd starts it (ExecStartPre=+).
 
     free_port.py --unit tms-frontend.service --port 3000 --pattern 'next-server' [--user tmsapp]

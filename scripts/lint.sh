@@ -8,6 +8,14 @@ cd "$STEADYOPS_ROOT"
 step "yamllint"
 yamllint --strict .
 step "ansible-lint (production profile)"
+# Molecule's prerun (off in our config since) copied this collection into
+# ~/.ansible/collections; such a copy shadows the work tree and hides roles
+# added after it was made, so it is removed here.
+stale="$HOME/.ansible/collections/ansible_collections/steadyops/stack"
+if [[ -d "$stale" && ! -L "$stale" ]]; then
+  rm -rf "$stale"
+  note changed "removed $stale, a stale copy of this collection"
+fi
 ansible-lint --nocolor
 step "shellcheck"
 shellcheck -S warning .ci/run scripts/*.sh scripts/lab/*.sh

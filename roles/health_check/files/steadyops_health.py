@@ -1,0 +1,324 @@
+#!/usr/bin/env python
+"""The stack's health check: notices what is down, repairs within a budget, alerts once.
+
+    steadyops_health.py [--config /etc/steadyops/health.json]
+
+Per service: the unit is active; its port listens and is held by a process
+inside the unit's cgroup (an orphan holding it is reported as exactly that);
+its HTTP endpoint answers with the expected status, and how fast. Per host:
+disk and memory use, zombies, failed units. A failing service is restarted
+(its port first cleared of strays, when configured) at most
+`restart_budget.max_restarts` times in `restart_budget.window_runs` runs; then
+it is left alone and alerted on, so a broken unit never flaps. Mail goes out
+once when an incident opens and once when it clears; state is kept between
+runs. Each run logs `[HEALTH] <time> - OK|WARNING|CRITICAL: <what>` lines,
+writes a JSON status that deploys read, and exits 0 (OK), 1 (WARNING) or
+2 (CRITICAL), as monitoring plugins do. Standard library only; the process
+code is the collection's own _procfs, installed next to this file.
+"""
+
+import argparse
+import fcntl
+import json
+import os
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from email.message import EmailMessage
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import _port_release
+import _procfs
+
+OK, WARNING, CRITICAL = 0, 1, 2
+LEVELS = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL"}
+
+
+class Run:
+    def __init__(self, config, state):
+        self.config = config
+        self.state = state
+        self.run_number = state.get("run", 0) + 1
+        self.findings = []  # (level, key, text)
+        self.actions = []
+        self.services = {}
+        self.host = {}
+
+    def find(self, level, key, text):
+        self.findings.append((level, key, text))
+
+    # ------------------------------------------------------------ checks
+
+    def check_service(self, service):
+        name, unit = service["name"], service["name"] + ".service"
+        report = {"unit": unit}
+        active = subprocess.run(["systemctl", "is-active", unit], capture_output=True, text=True, check=False)
+        report["active"] = active.stdout.strip()
+        healthy = report["active"] == "active"
+        if not healthy:
+            self.find(CRITICAL, name + ":unit", "%s is %s" % (unit, report["active"] or "unknown"))
+        else:
+            self.find(OK, name + ":unit", "%s is active" % unit)
+        if service.get("port"):
+            healthy = self.check_port(service, unit, report) and healthy
+        if service.get("health", {}).get("url"):
+            healthy = self.check_http(service, report) and healthy
+        report["healthy"] = healthy
+        self.services[name] = report
+        return healthy
+
+    def check_port(self, service, unit, report):
+        name, port = service["name"], service["port"]
+        table, _by_pid, ownerless, kept = _port_release.current_holders([port], owner_unit=unit)
+        report["port"] = {
+            "port": port,
+            "owners_in_unit": [k["pid"] for k in kept],
+            "orphans": [dict(p.as_dict(), cmdline=p.short_command()) for p in table.values()],
+        }
+        if table:
+            orphan = next(iter(table.values()))
+            self.find(
+                CRITICAL,
+                name + ":port",
+                "port %d is held by pid %d (%s) outside %s: an orphan"
+                % (port, orphan.pid, orphan.short_command(), unit),
+            )
+            return False
+        if ownerless:
+            self.find(CRITICAL, name + ":port", "port %d is held by a process this check cannot see" % port)
+            return False
+        if not kept:
+            self.find(CRITICAL, name + ":port", "nothing listens on port %d" % port)
+            return False
+        self.find(OK, name + ":port", "port %d is held by %s" % (port, unit))
+        return True
+
+    def check_http(self, service, report):
+        name, health = service["name"], service["health"]
+        started = time.time()
+        if not health["url"].startswith(("http://", "https://")):
+            self.find(CRITICAL, name + ":http", "health url %r is not http(s)" % health["url"])
+            return False
+        try:
+            with urllib.request.urlopen(health["url"], timeout=health.get("timeout", 10)) as response:  # noqa: S310
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except (TimeoutError, urllib.error.URLError, OSError) as exc:
+            status = None
+            report["http"] = {"url": health["url"], "error": str(getattr(exc, "reason", exc))}
+        latency_ms = round((time.time() - started) * 1000, 1)
+        report.setdefault("http", {}).update({"url": health["url"], "status": status, "latency_ms": latency_ms})
+        expected = health.get("status", 200)
+        if status != expected:
+            self.find(CRITICAL, name + ":http", "%s answered %s, expected %s" % (health["url"], status, expected))
+            return False
+        self.find(OK, name + ":http", "%s answered %s in %.0f ms" % (health["url"], status, latency_ms))
+        return True
+
+    def check_host(self):
+        limits = self.config.get("thresholds", {})
+        for path in self.config.get("disk_paths", ["/"]):
+            stat = os.statvfs(path)
+            used = 100.0 * (1 - float(stat.f_bavail) / stat.f_blocks) if stat.f_blocks else 0.0
+            self.host.setdefault("disk_percent", {})[path] = round(used, 1)
+            level = WARNING if used >= limits.get("disk_percent", 90) else OK
+            self.find(level, "host:disk:" + path, "disk %s %.0f%% used" % (path, used))
+        with open("/proc/meminfo") as handle:
+            meminfo = dict(line.split(":", 1) for line in handle.read().splitlines() if ":" in line)
+        total = int(meminfo["MemTotal"].split()[0])
+        available = int(meminfo["MemAvailable"].split()[0])
+        used = 100.0 * (1 - float(available) / total)
+        self.host["memory_percent"] = round(used, 1)
+        self.find(
+            WARNING if used >= limits.get("memory_percent", 90) else OK, "host:memory", "memory %.0f%% used" % used
+        )
+        zombies = [p.pid for p in _procfs.process_table().values() if p.is_zombie]
+        self.host["zombies"] = len(zombies)
+        self.find(
+            WARNING if len(zombies) > limits.get("zombies", 5) else OK,
+            "host:zombies",
+            "%d zombie process(es)" % len(zombies),
+        )
+        failed = subprocess.run(
+            ["systemctl", "--failed", "--plain", "--no-legend"], capture_output=True, text=True, check=False
+        ).stdout.split("\n")
+        failed_units = [line.split()[0] for line in failed if line.strip()]
+        self.host["failed_units"] = failed_units
+        self.find(
+            WARNING if failed_units else OK,
+            "host:failed-units",
+            "failed units: %s" % (", ".join(failed_units) if failed_units else "none"),
+        )
+
+    # ------------------------------------------------------------ repair
+
+    def restart(self, service):
+        name, unit = service["name"], service["name"] + ".service"
+        budget = self.config.get("restart_budget", {"max_restarts": 3, "window_runs": 12})
+        history = [
+            n
+            for n in self.state.setdefault("restarts", {}).get(name, [])
+            if n > self.run_number - budget["window_runs"]
+        ]
+        if len(history) >= budget["max_restarts"]:
+            self.find(
+                CRITICAL,
+                name + ":budget",
+                "%s restarted %d times in the last %d runs: not restarting it again "
+                "until it stays up" % (unit, len(history), budget["window_runs"]),
+            )
+            self.state["restarts"][name] = history
+            return
+        helper = os.path.join(os.path.dirname(os.path.abspath(__file__)), "free_port.py")
+        if (
+            self.config.get("free_port")
+            and service.get("port")
+            and service.get("stray_patterns")
+            and os.path.exists(helper)
+        ):
+            command = [sys.executable, helper, "--unit", unit, "--port", str(service["port"])]
+            for pattern in service["stray_patterns"]:
+                command += ["--pattern", pattern]
+            freed = subprocess.run(command, capture_output=True, text=True, check=False)
+            self.actions.append(
+                {
+                    "service": name,
+                    "action": "free port %d" % service["port"],
+                    "rc": freed.returncode,
+                    "output": (freed.stdout + freed.stderr).strip(),
+                }
+            )
+        subprocess.run(["systemctl", "reset-failed", unit], capture_output=True, check=False)
+        restarted = subprocess.run(["systemctl", "restart", unit], capture_output=True, text=True, check=False)
+        history.append(self.run_number)
+        self.state["restarts"][name] = history
+        self.actions.append(
+            {"service": name, "action": "restart", "rc": restarted.returncode, "output": restarted.stderr.strip()}
+        )
+        self.find(
+            WARNING,
+            name + ":restart",
+            "restarted %s (%d of %d allowed in %d runs)"
+            % (unit, len(history), budget["max_restarts"], budget["window_runs"]),
+        )
+
+    # ------------------------------------------------------------ reporting
+
+    def level(self):
+        return max([level for level, _key, _text in self.findings] or [OK])
+
+    def alert(self, subject, body):
+        smtp = self.config.get("smtp") or {}
+        if not smtp.get("host") or not smtp.get("to"):
+            return "no smtp configured"
+        message = EmailMessage()
+        message["Subject"] = subject
+        message["From"] = smtp.get("from", "steadyops-health@" + socket.getfqdn())
+        message["To"] = ", ".join(smtp["to"])
+        message.set_content(body)
+        try:
+            with smtplib.SMTP(smtp["host"], smtp.get("port", 25), timeout=10) as client:
+                if smtp.get("starttls"):
+                    client.starttls()
+                if smtp.get("user"):
+                    client.login(smtp["user"], smtp.get("password", ""))
+                client.send_message(message)
+            return "sent"
+        except (OSError, smtplib.SMTPException) as exc:
+            return "failed: %s" % exc
+
+    def notify(self):
+        """One mail when an incident opens, one when it clears; nothing while it stays open.
+
+        An incident is a service (or a host check): its unit, port and HTTP
+        failures at the same time are one incident, not three mails.
+        """
+        host = socket.gethostname()
+        open_now = {}
+        for level, key, text in self.findings:
+            if level == CRITICAL:
+                incident = key.split(":")[0] if not key.startswith("host:") else key
+                open_now.setdefault(incident, []).append(text)
+        before = self.state.get("incidents", {})
+        for incident in sorted(open_now):
+            if incident not in before:
+                self.mail("[steadyops] CRITICAL %s on %s" % (incident, host), "\n".join(open_now[incident]))
+        for incident in sorted(before):
+            if incident not in open_now:
+                self.mail(
+                    "[steadyops] RECOVERED %s on %s" % (incident, host),
+                    "recovered; it was:\n" + "\n".join(before[incident]),
+                )
+        self.state["incidents"] = open_now
+
+    def mail(self, subject, body):
+        self.actions.append({"action": "mail", "subject": subject, "result": self.alert(subject, body)})
+
+
+def load_json(path, default):
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return default
+
+
+def write_json(path, data):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as handle:
+        json.dump(data, handle, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="/etc/steadyops/health.json")
+    args = parser.parse_args()
+    config = load_json(args.config, None)
+    if config is None:
+        print("[HEALTH] %s - CRITICAL: cannot read %s" % (time.strftime("%Y-%m-%dT%H:%M:%S"), args.config))
+        return CRITICAL
+    state_dir = config.get("state_dir", "/var/lib/steadyops/health")
+    os.makedirs(state_dir, exist_ok=True)
+    # Never two runs at once: the lock lives as long as this process.
+    lock = open(os.path.join(state_dir, "run.lock"), "w")  # noqa: SIM115
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        print("[HEALTH] %s - OK: another run is in progress; this one stops" % time.strftime("%Y-%m-%dT%H:%M:%S"))
+        return OK
+    state_path = os.path.join(state_dir, "state.json")
+    run = Run(config, load_json(state_path, {}))
+    for service in config.get("services", []):
+        if not run.check_service(service) and config.get("restart", True):
+            run.restart(service)
+    run.check_host()
+    run.notify()
+    run.state["run"] = run.run_number
+    write_json(state_path, run.state)
+    now = time.strftime("%Y-%m-%dT%H:%M:%S")
+    status = {
+        "time": now,
+        "run": run.run_number,
+        "status": LEVELS[run.level()],
+        "exit_code": run.level(),
+        "services": run.services,
+        "host": run.host,
+        "findings": [{"level": LEVELS[level], "check": key, "text": text} for level, key, text in run.findings],
+        "actions": run.actions,
+        "incidents": sorted(run.state["incidents"]),
+    }
+    write_json(config.get("status_file", os.path.join(state_dir, "status.json")), status)
+    for level, _key, text in run.findings:
+        print("[HEALTH] %s - %s: %s" % (now, LEVELS[level], text))
+    return run.level()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""A bootstrapped host: accounts, sudo rule, hardened sshd, layout; key login works, the rest is refused."""
+
+import os
+import subprocess
+
+import pytest
+
+KEY = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"), "deploy_key")
+
+
+def ssh(host, user, *options):
+    address = host.interface("eth0").addresses[0]
+    return subprocess.run(
+        [
+            "ssh",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "ConnectTimeout=10",
+            *options,
+            "%s@%s" % (user, address),
+            "id -un",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_app_account_cannot_log_in(host):
+    app = host.user("tmsapp")
+    assert app.shell == "/usr/sbin/nologin"
+    assert app.uid < 1000
+
+
+def test_deploy_password_is_a_sha512_hash(host):
+    shadow = host.run("getent shadow deploy").stdout.split(":")[1]
+    assert shadow.startswith("$6$")
+    assert "not-a-real-password" not in shadow
+
+
+def test_sudo_rule_is_narrow_and_valid(host):
+    rule = host.file("/etc/sudoers.d/steadyops-deploy")
+    assert rule.mode == 0o440
+    assert host.run("visudo -c").rc == 0
+    listing = host.run("sudo -l -U deploy").stdout
+    assert "/usr/bin/systemctl restart tms-backend.service" in listing
+    assert "(ALL) ALL" not in listing
+
+
+def test_sshd_config_is_valid_and_hardened(host):
+    assert host.run("sshd -t").rc == 0
+    effective = host.run("sshd -T").stdout
+    assert "passwordauthentication no" in effective
+    assert "permitrootlogin no" in effective
+    assert host.service("ssh").is_running
+
+
+def test_layout(host):
+    for path, owner, mode in [("/opt/tms/releases", "deploy", 0o755), ("/opt/tms/shared", "root", 0o750)]:
+        entry = host.file(path)
+        assert entry.is_directory
+        assert entry.user == owner
+        assert entry.group == "tmsapp"
+        assert entry.mode == mode
+
+
+def test_operator_logs_in_with_the_key(host):
+    result = ssh(host, "deploy", "-i", KEY)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "deploy"
+
+
+@pytest.mark.parametrize("user", ["deploy", "root"])
+def test_password_logins_are_refused(host, user):
+    result = ssh(
+        host, user, "-o", "PreferredAuthentications=password,keyboard-interactive", "-o", "PubkeyAuthentication=no"
+    )
+    assert result.returncode == 255
+    assert "Permission denied (publickey)" in result.stderr
+
+
+def test_application_database_accepts_its_role_over_tcp(host):
+    result = host.run("PGPASSWORD=db-password-for-tests psql -h 127.0.0.1 -U tms -d tms -tAc 'select current_user'")
+    assert result.rc == 0, result.stderr
+    assert result.stdout.strip() == "tms"
+
+
+def test_nginx_proxies_to_the_services(host):
+    assert host.run("nginx -t").rc == 0
+    assert host.service("nginx").is_running
+    site = host.file("/etc/nginx/sites-enabled/steadyops.conf").content_string
+    assert "location /api/ {" in site
+    assert "proxy_pass http://127.0.0.1:8000;" in site
+    # Nothing listens behind it in this scenario: nginx itself answers, with 502.
+    probe = "import http.client as h; c = h.HTTPConnection('127.0.0.1'); c.request('GET', '/api/'); "
+    probe += "print(c.getresponse().status)"
+    assert host.check_output('python3 -c "%s"' % probe) == "502"

@@ -101,3 +101,18 @@ def test_nginx_proxies_to_the_services(host):
     probe = "import http.client as h; c = h.HTTPConnection('127.0.0.1'); c.request('GET', '/api/'); "
     probe += "print(c.getresponse().status)"
     assert host.check_output('python3 -c "%s"' % probe) == "502"
+
+
+def test_git_access_for_the_deploy_account(host):
+    key = host.file("/home/deploy/.ssh/id_deploy")
+    assert key.user == "deploy"
+    assert key.mode == 0o600
+    assert key.content_string.startswith("-----BEGIN OPENSSH PRIVATE KEY-----")
+    assert "git.example.internal ssh-ed25519 " in host.file("/home/deploy/.ssh/known_hosts").content_string
+
+
+def test_nodejs_is_pinned_and_held(host):
+    pinned = host.file("/root/nodejs-candidate").content_string.strip()
+    assert host.package("nodejs").version == pinned
+    assert "nodejs" in host.check_output("apt-mark showhold")
+    assert host.run("node --version").rc == 0

@@ -16,8 +16,6 @@ ROOT = Path(__file__).resolve().parents[2]
 BASE_IMAGE = ROOT / "scripts/lab/base-image.sh"
 DOCKER_ENGINE = ROOT / "scripts/lab/docker-engine.sh"
 
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the lab scripts install packages and mount filesystems")
-
 
 def run(script, env_extra, timeout=300):
     env = {**os.environ, **env_extra}
@@ -45,8 +43,7 @@ def tiny_filesystem(tmp_path):
     subprocess.run(["umount", str(mountpoint)], check=False)
 
 
-@needs_root
-def test_unreachable_mirror_names_the_step_and_leaves_no_image(tmp_path, throwaway_image):
+def test_unreachable_mirror_names_the_step_and_leaves_no_image(as_root, tmp_path, throwaway_image):
     build_dir = tmp_path / "build"
     build_dir.mkdir()
     result = run(
@@ -66,8 +63,7 @@ def test_unreachable_mirror_names_the_step_and_leaves_no_image(tmp_path, throwaw
     assert list(build_dir.iterdir()) == [], "a failed build must not leave its root filesystem behind"
 
 
-@needs_root
-def test_full_disk_is_refused_before_anything_is_built(tiny_filesystem, throwaway_image):
+def test_full_disk_is_refused_before_anything_is_built(as_root, tiny_filesystem, throwaway_image):
     result = run(BASE_IMAGE, {"STEADYOPS_IMAGE": throwaway_image, "STEADYOPS_BUILD_DIR": str(tiny_filesystem)})
     assert result.returncode == 1
     assert "debootstrap needs 1024 MiB" in result.stderr
@@ -86,9 +82,8 @@ def test_unknown_distro_lists_the_known_ones():
     assert "debian12" in result.stderr
 
 
-@needs_root
-@pytest.mark.skipif(shutil.which("dockerd") is None, reason="make setup installs dockerd")
-def test_dockerd_that_cannot_start_is_reported_with_its_log(tmp_path):
+def test_dockerd_that_cannot_start_is_reported_with_its_log(as_root, tmp_path):
+    assert shutil.which("dockerd"), "make setup installs dockerd before the tests run"
     # A second dockerd on a socket nobody answers on: it finds the real engine's
     # pid file and exits, which is exactly "no engine can start".
     log = tmp_path / "dockerd.log"

@@ -47,6 +47,14 @@ def compile_patterns(patterns, parameter):
     return compiled
 
 
+def negative_seconds(params, names):
+    """A message for the first of these durations that is negative, or None."""
+    for name in names:
+        if params[name] is not None and params[name] < 0:
+            return "%s is %s: it is a number of seconds, 0 or more." % (name, params[name])
+    return None
+
+
 def normalize_unit(name):
     return name if name.endswith((".service", ".scope", ".socket")) else name + ".service"
 

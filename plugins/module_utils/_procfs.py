@@ -30,19 +30,6 @@ PROC = "/proc"
 PF_KTHREAD = 0x00200000
 
 TCP_LISTEN = "0A"
-TCP_STATES = {
-    "01": "ESTABLISHED",
-    "02": "SYN_SENT",
-    "03": "SYN_RECV",
-    "04": "FIN_WAIT1",
-    "05": "FIN_WAIT2",
-    "06": "TIME_WAIT",
-    "07": "CLOSE",
-    "08": "CLOSE_WAIT",
-    "09": "LAST_ACK",
-    "0A": "LISTEN",
-    "0B": "CLOSING",
-}
 NET_FILES = {
     "tcp": (("tcp", 4), ("tcp6", 6)),
     "udp": (("udp", 4), ("udp6", 6)),
@@ -221,18 +208,15 @@ def parse_net_line(line, protocol, family):
         return None
     local_host, local_port = parse_hex_address(fields[1], family)
     remote_host, remote_port = parse_hex_address(fields[2], family)
-    return {
-        "protocol": protocol if family == 4 else protocol + "6",
-        "family": family,
-        "local_address": local_host,
-        "local_port": local_port,
-        "remote_address": remote_host,
-        "remote_port": remote_port,
-        "state": TCP_STATES.get(fields[3], fields[3]) if protocol == "tcp" else "UNCONN",
-        "raw_state": fields[3],
-        "uid": int(fields[7]),
-        "inode": int(fields[9]),
-    }
+    return _sockdiag.socket_entry(
+        protocol,
+        family,
+        (local_host, local_port),
+        (remote_host, remote_port),
+        fields[3],
+        int(fields[7]),
+        int(fields[9]),
+    )
 
 
 # ---------------------------------------------------------------- reading

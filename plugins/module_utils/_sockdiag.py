@@ -28,7 +28,20 @@ INET_DIAG_REQ_BYTECODE = 1
 INET_DIAG_BC_S_EQ = 11
 
 TCP_LISTEN = 10
-TCP_STATE_NAMES = {1: "ESTABLISHED", 7: "UNCONN", 10: "LISTEN"}
+# The kernel's TCP states, keyed as /proc/net/tcp prints them (hex).
+TCP_STATES = {
+    "01": "ESTABLISHED",
+    "02": "SYN_SENT",
+    "03": "SYN_RECV",
+    "04": "FIN_WAIT1",
+    "05": "FIN_WAIT2",
+    "06": "TIME_WAIT",
+    "07": "CLOSE",
+    "08": "CLOSE_WAIT",
+    "09": "LAST_ACK",
+    "0A": "LISTEN",
+    "0B": "CLOSING",
+}
 PROTOCOLS = {"tcp": socket.IPPROTO_TCP, "udp": socket.IPPROTO_UDP}
 FAMILIES = ((socket.AF_INET, 4), (socket.AF_INET6, 6))
 
@@ -54,6 +67,25 @@ def _request(family, protocol, port, seq):
     return _HEADER.pack(_HEADER.size + len(payload), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + payload
 
 
+def socket_entry(protocol, family, local, remote, raw_state, uid, inode):
+    """One socket as both readers (sock_diag here, /proc/net in _procfs) report it.
+
+    local and remote are (address, port); raw_state is the state in hex ("0A").
+    """
+    return {
+        "protocol": protocol if family == 4 else protocol + "6",
+        "family": family,
+        "local_address": local[0],
+        "local_port": local[1],
+        "remote_address": remote[0],
+        "remote_port": remote[1],
+        "state": TCP_STATES.get(raw_state, raw_state) if protocol == "tcp" else "UNCONN",
+        "raw_state": raw_state,
+        "uid": uid,
+        "inode": inode,
+    }
+
+
 def _parse(payload, protocol_name, family_number):
     family, state = _MESSAGE.unpack_from(payload, 0)[:2]
     sport, dport = _PORTS.unpack_from(payload, 4)
@@ -61,18 +93,7 @@ def _parse(payload, protocol_name, family_number):
     src = socket.inet_ntop(family, payload[8 : 8 + size])
     dst = socket.inet_ntop(family, payload[24 : 24 + size])
     uid, inode = _TAIL.unpack_from(payload, 4 + _SOCKID_LEN)[3:5]
-    return {
-        "protocol": protocol_name if family_number == 4 else protocol_name + "6",
-        "family": family_number,
-        "local_address": src,
-        "local_port": sport,
-        "remote_address": dst,
-        "remote_port": dport,
-        "state": TCP_STATE_NAMES.get(state, str(state)) if protocol_name == "tcp" else "UNCONN",
-        "raw_state": "%02X" % state,
-        "uid": uid,
-        "inode": inode,
-    }
+    return socket_entry(protocol_name, family_number, (src, sport), (dst, dport), "%02X" % state, uid, inode)
 
 
 def _receive(sock, seq, protocol_name, family_number):

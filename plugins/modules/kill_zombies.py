@@ -171,6 +171,7 @@ from ansible_collections.steadyops.stack.plugins.module_utils import _procfs, _s
 from ansible_collections.steadyops.stack.plugins.module_utils._process_policy import (
     PolicyError,
     Selection,
+    negative_seconds,
     normalize_unit,
     own_tree,
     protect_patterns,
@@ -387,9 +388,9 @@ def build_module():
 
 def main():
     module = build_module()
-    for name in ("min_age", "reap_wait", "grace"):
-        if module.params[name] < 0:
-            module.fail_json(msg="%s is %s: it is a number of seconds, 0 or more." % (name, module.params[name]))
+    negative = negative_seconds(module.params, ("min_age", "reap_wait", "grace"))
+    if negative:
+        module.fail_json(msg=negative)
     if not module.params["zombies"] and not module.params["strays"]:
         module.fail_json(msg="Nothing to do: zombies is false and strays is empty. Enable one of them.")
     try:

@@ -199,6 +199,7 @@ from ansible_collections.steadyops.stack.plugins.module_utils._port_release impo
 from ansible_collections.steadyops.stack.plugins.module_utils._process_policy import (
     PolicyError,
     Selection,
+    negative_seconds,
     normalize_unit,
     protect_patterns,
 )
@@ -366,9 +367,9 @@ def validate(module):
     bad = [p for p in ports if not 1 <= p <= 65535]
     if bad:
         module.fail_json(msg="Invalid port(s) %s: a port is a number from 1 to 65535." % ", ".join(str(p) for p in bad))
-    for name in ("grace", "timeout"):
-        if params[name] < 0:
-            module.fail_json(msg="%s is %s: it is a number of seconds, 0 or more." % (name, params[name]))
+    negative = negative_seconds(params, ("grace", "timeout"))
+    if negative:
+        module.fail_json(msg=negative)
     if not any(params[k] for k in ("allow_cmdline", "allow_exe", "allow_users", "allow_units")):
         module.fail_json(
             msg="Say which holders may be stopped: give at least one of allow_cmdline, allow_exe, allow_users "

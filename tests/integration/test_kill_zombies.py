@@ -5,20 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
-from support.procs import alive, run_module, spawn_listener, spawn_zombie_parent, state_of, stop, wait_for, warnings_of
-
-
-@pytest.fixture
-def spawned():
-    started = []
-
-    def keep(proc):
-        started.append(proc)
-        return proc
-
-    yield keep
-    for proc in started:
-        stop(proc)
+from support.procs import alive, run_module, spawn_listener, spawn_zombie_parent, state_of, wait_for, warnings_of
 
 
 def test_zombie_reaped_by_sigchld_check_apply_reapply(spawned):

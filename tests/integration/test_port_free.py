@@ -1,27 +1,10 @@
 """port_free against real processes holding real sockets on this machine."""
 
-import os
 import re
 import socket
 
 import pytest
-from support.procs import alive, run_module, spawn_listener, stop
-
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="signalling another user's process needs root")
-
-
-@pytest.fixture
-def holders():
-    started = []
-
-    def start(**kwargs):
-        proc, port = spawn_listener(**kwargs)
-        started.append(proc)
-        return proc, port
-
-    yield start
-    for proc in started:
-        stop(proc)
+from support.procs import alive, run_module
 
 
 def free_port():
@@ -38,8 +21,8 @@ def test_nobody_listening_is_ok_and_unchanged():
     assert result["actions"] == []
 
 
-def test_check_apply_reapply_on_the_tms_orphan(holders):
-    proc, port = holders(argv0="next-server")
+def test_check_apply_reapply_on_the_tms_orphan(listeners):
+    proc, port = listeners(argv0="next-server")
     args = {"port": port, "allow_cmdline": ["next-server"], "allow_users": ["root"], "grace": 5}
 
     check = run_module("port_free", args, check=True)
@@ -68,8 +51,8 @@ def test_check_apply_reapply_on_the_tms_orphan(holders):
 
 
 @pytest.mark.parametrize(("protocol", "family"), [("tcp", 6), ("udp", 4), ("udp", 6)])
-def test_frees_tcp6_and_udp_holders(holders, protocol, family):
-    proc, port = holders(protocol=protocol, family=family, argv0="relay")
+def test_frees_tcp6_and_udp_holders(listeners, protocol, family):
+    proc, port = listeners(protocol=protocol, family=family, argv0="relay")
     result = run_module("port_free", {"port": port, "protocol": protocol, "allow_cmdline": ["/relay "]})
     assert result["changed"] is True, result
     expected_proto = protocol if family == 4 else protocol + "6"
@@ -77,17 +60,17 @@ def test_frees_tcp6_and_udp_holders(holders, protocol, family):
     assert proc.wait(timeout=5) == -15
 
 
-def test_protocol_filter_leaves_other_sockets_alone(holders):
-    proc, port = holders(protocol="udp", argv0="relay")
+def test_protocol_filter_leaves_other_sockets_alone(listeners):
+    proc, port = listeners(protocol="udp", argv0="relay")
     result = run_module("port_free", {"port": port, "protocol": "tcp", "allow_cmdline": ["/relay "]})
     assert result["changed"] is False
     assert alive(proc.pid)
 
 
-def test_both_protocols_and_several_ports(holders):
-    tcp, port = holders(protocol="tcp", argv0="relay")
-    udp, _port = holders(protocol="udp", port=port, argv0="relay")
-    other, other_port = holders(argv0="relay")
+def test_both_protocols_and_several_ports(listeners):
+    tcp, port = listeners(protocol="tcp", argv0="relay")
+    udp, _port = listeners(protocol="udp", port=port, argv0="relay")
+    other, other_port = listeners(argv0="relay")
     result = run_module("port_free", {"ports": [port, other_port], "protocol": "both", "allow_cmdline": ["/relay "]})
     assert result["changed"] is True
     assert sorted(h["pid"] for h in result["holders"]) == sorted([tcp.pid, udp.pid, other.pid])
@@ -95,8 +78,8 @@ def test_both_protocols_and_several_ports(holders):
         assert proc.wait(timeout=5) == -15
 
 
-def test_address_filter(holders):
-    proc, port = holders(argv0="relay")  # bound to 127.0.0.1
+def test_address_filter(listeners):
+    proc, port = listeners(argv0="relay")  # bound to 127.0.0.1
     elsewhere = run_module("port_free", {"port": port, "address": "127.0.0.2", "allow_cmdline": ["/relay "]})
     assert elsewhere["changed"] is False
     assert alive(proc.pid)
@@ -104,8 +87,8 @@ def test_address_filter(holders):
     assert here["changed"] is True
 
 
-def test_holder_that_ignores_sigterm_is_escalated(holders):
-    proc, port = holders(argv0="stuck-server", ignore_term=True)
+def test_holder_that_ignores_sigterm_is_escalated(listeners):
+    proc, port = listeners(argv0="stuck-server", ignore_term=True)
     result = run_module("port_free", {"port": port, "allow_cmdline": ["/stuck-server "], "grace": 0.5})
     assert result["changed"] is True
     (outcome,) = result["signalled"]
@@ -115,8 +98,8 @@ def test_holder_that_ignores_sigterm_is_escalated(holders):
     assert proc.wait(timeout=5) == -9
 
 
-def test_without_escalation_a_stubborn_holder_fails_clearly(holders):
-    proc, port = holders(argv0="stuck-server", ignore_term=True)
+def test_without_escalation_a_stubborn_holder_fails_clearly(listeners):
+    proc, port = listeners(argv0="stuck-server", ignore_term=True)
     result = run_module(
         "port_free",
         {"port": port, "allow_cmdline": ["/stuck-server "], "grace": 0.3, "final_signal": "none", "timeout": 0.5},
@@ -128,9 +111,8 @@ def test_without_escalation_a_stubborn_holder_fails_clearly(holders):
     assert alive(proc.pid)
 
 
-@needs_root
-def test_holder_of_another_user_is_refused_with_the_way_to_allow_it(holders):
-    proc, port = holders(argv0="next-server", user="nobody")
+def test_holder_of_another_user_is_refused_with_the_way_to_allow_it(as_root, listeners):
+    proc, port = listeners(argv0="next-server", user="nobody")
     result = run_module("port_free", {"port": port, "allow_cmdline": ["next-server"], "allow_users": ["root"]})
     assert result["failed"] is True
     assert "nothing was signalled" in result["msg"]
@@ -139,25 +121,25 @@ def test_holder_of_another_user_is_refused_with_the_way_to_allow_it(holders):
     assert alive(proc.pid)
 
 
-def test_holder_not_matching_is_refused(holders):
-    proc, port = holders(argv0="postgres")
+def test_holder_not_matching_is_refused(listeners):
+    proc, port = listeners(argv0="postgres")
     result = run_module("port_free", {"port": port, "allow_cmdline": ["next-server"]})
     assert result["failed"] is True
     assert "allow_cmdline: ['postgres']" in result["msg"]
     assert alive(proc.pid)
 
 
-def test_one_refused_holder_stops_everything(holders):
-    allowed, port = holders(protocol="tcp", argv0="next-server")
-    refused, _port = holders(protocol="udp", port=port, argv0="postgres")
+def test_one_refused_holder_stops_everything(listeners):
+    allowed, port = listeners(protocol="tcp", argv0="next-server")
+    refused, _port = listeners(protocol="udp", port=port, argv0="postgres")
     result = run_module("port_free", {"port": port, "protocol": "both", "allow_cmdline": ["next-server"]})
     assert result["failed"] is True
     assert alive(allowed.pid)
     assert alive(refused.pid)
 
 
-def test_protected_holder_is_never_signalled(holders):
-    proc, port = holders(argv0="vault-agent")
+def test_protected_holder_is_never_signalled(listeners):
+    proc, port = listeners(argv0="vault-agent")
     result = run_module("port_free", {"port": port, "allow_cmdline": ["vault"], "protect": ["/vault-agent "]})
     assert result["failed"] is True
     assert "protected by the pattern '/vault-agent '" in result["msg"]
@@ -185,8 +167,8 @@ def test_bad_input_fails_clearly(args, message):
     assert result.get("changed", False) is False
 
 
-def test_bad_input_with_a_live_holder_signals_nothing(holders):
-    proc, port = holders(argv0="next-server")
+def test_bad_input_with_a_live_holder_signals_nothing(listeners):
+    proc, port = listeners(argv0="next-server")
     result = run_module("port_free", {"port": port, "allow_cmdline": ["next-server", "(unclosed"]})
     assert result["failed"] is True
     assert re.search(r"not a valid regular expression", result["msg"])

@@ -2,23 +2,7 @@
 
 import os
 
-import pytest
 from ansible_collections.steadyops.stack.plugins.module_utils import _procfs, _sockdiag
-from support.procs import spawn_listener, stop
-
-
-@pytest.fixture
-def listeners():
-    started = []
-
-    def start(**kwargs):
-        proc, port = spawn_listener(**kwargs)
-        started.append(proc)
-        return proc, port
-
-    yield start
-    for proc in started:
-        stop(proc)
 
 
 def test_sock_diag_and_proc_net_agree(listeners):

@@ -9,9 +9,15 @@ same run, finding the pid that owns one port with:
   psutil  psutil.net_connections('tcp') filtered to the port
 
 and prints medians and ratios against ss. Not a test: nothing passes or fails.
+
+A fourth row, the floor, is the bare kernel work any sound lookup does: open
+every process's fd directory and read every fd link once, in one process,
+with no other logic. Dividing it by the CPUs the lookup may use says how
+close to the hardware "ours" is on this machine.
 """
 
 import argparse
+import contextlib
 import os
 import resource
 import signal
@@ -23,6 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / ".cache" / "collections"))
+
 
 import psutil  # noqa: E402
 from ansible_collections.steadyops.stack.plugins.module_utils import _procfs  # noqa: E402
@@ -60,6 +67,22 @@ def stop_host(procs):
         proc.send_signal(signal.SIGKILL)
     for proc in procs:
         proc.wait()
+
+
+def read_every_fd_link():
+    """The floor: each process's fd directory opened and each fd link read once, nothing else."""
+    for pid in psutil.pids():
+        try:
+            fd_dir = os.open("/proc/%d/fd" % pid, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            continue
+        try:
+            count = os.fstat(fd_dir).st_size  # the number of fds since Linux 6.2
+            for name in map(str, range(count)) if count else os.listdir(fd_dir):
+                with contextlib.suppress(OSError):
+                    os.readlink(name, dir_fd=fd_dir)
+        finally:
+            os.close(fd_dir)
 
 
 def time_call(fn, repeats):
@@ -106,6 +129,7 @@ def main():
             "ours (_procfs.port_holders)": time_call(ours, args.repeats),
             "ss -Htlnp (baseline)": time_call(ss, args.repeats),
             "psutil.net_connections": time_call(with_psutil, args.repeats),
+            "floor: every fd link, 1 CPU": time_call(read_every_fd_link, args.repeats),
         }
     finally:
         stop_host(procs)
@@ -118,6 +142,16 @@ def main():
     print("%-30s %10s %12s" % ("method", "ms", "x ss"))
     for name, seconds in results.items():
         print("%-30s %10.1f %12.2f" % (name, seconds * 1000, seconds / baseline))
+    cpus = min(_procfs._MAX_WORKERS, os.cpu_count() or 1)
+    print(
+        "floor over the %d CPU(s) the lookup uses: %.1f ms = %.2fx ss; ours is %.2fx that"
+        % (
+            cpus,
+            results["floor: every fd link, 1 CPU"] * 1000 / cpus,
+            results["floor: every fd link, 1 CPU"] / cpus / baseline,
+            results["ours (_procfs.port_holders)"] / (results["floor: every fd link, 1 CPU"] / cpus),
+        )
+    )
     print(
         "target: ours <= 0.25x ss -> %s"
         % ("met" if results["ours (_procfs.port_holders)"] <= 0.25 * baseline else "NOT met")

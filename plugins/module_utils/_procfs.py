@@ -423,8 +423,11 @@ def _held_targets(fd_dir, targets):
     Since Linux 6.2 the size of /proc/<pid>/fd is the number of open fds. When
     fds 0..size-1 all exist they are all of them, so the directory listing
     (which costs as much as the reads) is skipped; a gap falls back to it.
+    The reads stop once every target is found: more fds to the same socket
+    do not make the process any more of a holder.
     """
     readlink = os.readlink
+    wanted = len(targets)
     held = set()
     count = os.fstat(fd_dir).st_size
     if count == 0 and _fd_count_in_size():
@@ -435,6 +438,8 @@ def _held_targets(fd_dir, targets):
                 link = readlink(name, dir_fd=fd_dir)
                 if link in targets:
                     held.add(targets[link])
+                    if len(held) == wanted:
+                        return held
             return held
         except OSError:
             held = set()  # a gap in the fd numbers, or an fd closed meanwhile
@@ -445,6 +450,8 @@ def _held_targets(fd_dir, targets):
             continue
         if link in targets:
             held.add(targets[link])
+            if len(held) == wanted:
+                break
     return held
 
 

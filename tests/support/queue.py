@@ -1,26 +1,11 @@
 """TDS Core-shaped queue tables in a real PostgreSQL, and checksums to prove what changed."""
 
+from pathlib import Path
+
 import psycopg
 
-SCHEMA = """
-CREATE TABLE tds_sync_queue (
-    id bigserial PRIMARY KEY,
-    status text NOT NULL,
-    queued_at timestamptz NOT NULL DEFAULT now(),
-    started_at timestamptz,
-    completed_at timestamptz,
-    attempt_count integer NOT NULL DEFAULT 0,
-    heartbeat_at timestamptz,
-    payload jsonb
-);
-CREATE INDEX tds_sync_queue_status ON tds_sync_queue (status);
-CREATE TABLE tds_sync_dead_letter (
-    id bigint PRIMARY KEY,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    payload jsonb
-);
-CREATE TABLE users (id serial PRIMARY KEY, email text);
-"""
+# Shared with the queue_maintenance Molecule scenario, which loads the same file on its hosts.
+SCHEMA = (Path(__file__).parent / "queue_schema.sql").read_text()
 
 TERMINAL = ("completed", "dead_letter")
 

@@ -1,4 +1,4 @@
-"""The health check, run as cron runs it, through a sequence of incidents on a real host.
+"""The health check, scheduled by cron or a systemd timer, through a sequence of incidents on a real host.
 
 The tests run in file order and each leaves the host healthy for the next.
 """
@@ -35,21 +35,54 @@ def settle(host):
     )
 
 
+TIMER_UNIT = "/etc/systemd/system/steadyops-health.timer"
+LOG = "/var/log/steadyops-health.log"
+
+
+def scheduler(host):
+    """What the inventory says runs the check on this host: cron (the role's default) or timer."""
+    return host.ansible.get_variables().get("health_check_scheduler", "cron")
+
+
+def scheduled_job(host):
+    jobs = [line for line in host.check_output("crontab -l -u root").splitlines() if "steadyops_health.py" in line]
+    assert len(jobs) == 1, jobs
+    return jobs[0].split(None, 5)[5]  # what follows the five time fields
+
+
 @pytest.fixture(scope="module", autouse=True)
-def clean_start(host):
-    # The tests run the check themselves; a cron run in between would add mails and restarts.
-    host.run("systemctl stop cron")
+def scheduler_at_start(host):
+    """Stop both schedulers for the tests (they run the check themselves), then start them again.
+
+    Returns whether the timer was running when the tests began.
+    """
+    timer_was_active = host.run("systemctl is-active --quiet steadyops-health.timer").rc == 0
+    host.run("systemctl stop cron steadyops-health.timer")
     host.run("rm -rf /var/spool/smtp-sink/* /var/lib/steadyops/health/state.json /run/tms-backend-unhealthy")
     host.run("systemctl reset-failed tms-backend; systemctl restart tms-backend")
     settle(host)
+    yield {"timer_was_active": timer_was_active}
+    host.run("systemctl start cron")
+    if scheduler(host) == "timer":
+        host.run("systemctl start steadyops-health.timer")
 
 
-def test_scheduled_from_cron(host):
-    assert (
-        "*/5 * * * * /usr/bin/python3 /usr/local/lib/steadyops/steadyops_health.py"
-        in host.run("crontab -l -u root").stdout
-    )
-    assert host.service("cron").is_enabled
+def test_exactly_one_scheduler_runs_the_check(host, scheduler_at_start):
+    # Prepare left each host the other scheduler; converge had to switch.
+    crontab = host.run("crontab -l -u root").stdout
+    timer_load_state = host.check_output("systemctl show -P LoadState steadyops-health.timer")
+    if scheduler(host) == "cron":
+        assert "*/5 * * * * /usr/bin/python3 /usr/local/lib/steadyops/steadyops_health.py" in crontab
+        assert host.service("cron").is_enabled
+        assert not host.file(TIMER_UNIT).exists
+        assert timer_load_state == "not-found"
+        assert not scheduler_at_start["timer_was_active"]
+    else:
+        assert "steadyops health check" not in crontab
+        assert timer_load_state == "loaded"
+        assert host.service("steadyops-health.timer").is_enabled
+        assert scheduler_at_start["timer_was_active"]
+        assert "OnUnitActiveSec=5min" in host.file(TIMER_UNIT).content_string
 
 
 def test_healthy_stack_is_ok(host):
@@ -59,6 +92,22 @@ def test_healthy_stack_is_ok(host):
     assert re.search(r"^\[HEALTH\] \S+ - OK: tms-backend.service is active$", result.stdout, re.M)
     assert status["services"]["tms-backend"]["http"]["status"] == 200
     assert subjects(host) == []
+
+
+def test_the_scheduled_run_checks_and_logs(host):
+    # Run the check exactly as its scheduler would, not through PROGRAM.
+    runs_before = json.loads(host.file(STATUS).content_string)["run"]
+    log_lines = len(host.file(LOG).content_string.splitlines()) if host.file(LOG).exists else 0
+    if scheduler(host) == "cron":
+        host.run_test("sh -c %s", scheduled_job(host))
+    else:
+        host.run_test("systemctl start steadyops-health.service")
+        assert host.check_output("systemctl show -P Result steadyops-health.service") == "success"
+    status = json.loads(host.file(STATUS).content_string)
+    assert status["run"] == runs_before + 1
+    assert status["status"] == "OK"
+    new_lines = host.file(LOG).content_string.splitlines()[log_lines:]
+    assert any(re.match(r"^\[HEALTH\] \S+ - OK: tms-backend.service is active$", line) for line in new_lines), new_lines
 
 
 def test_stopped_unit_is_restarted_alerted_once_and_recovers(host):

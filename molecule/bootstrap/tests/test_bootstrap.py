@@ -1,6 +1,7 @@
 """A bootstrapped host: accounts, sudo rule, hardened sshd, layout; key login works, the rest is refused."""
 
 import os
+import re
 import subprocess
 
 import pytest
@@ -116,3 +117,40 @@ def test_nodejs_is_pinned_and_held(host):
     assert host.package("nodejs").version == pinned
     assert "nodejs" in host.check_output("apt-mark showhold")
     assert host.run("node --version").rc == 0
+
+
+def test_a_play_that_would_lock_out_its_own_account_changes_nothing(host, tmp_path):
+    # The guard matters only over SSH, so this play really connects as deploy with its key,
+    # then asks for a hardening that keeps no key for deploy.
+    watched = "/etc/ssh/sshd_config /etc/ssh/sshd_config.d /home/deploy/.ssh/authorized_keys"
+    fingerprint = "find %s -type f -exec sha256sum {} + | sort" % watched
+    before = host.check_output(fingerprint)
+    project = os.environ["MOLECULE_PROJECT_DIRECTORY"]
+    (tmp_path / "hosts.ini").write_text(
+        "target ansible_host=%s ansible_user=deploy ansible_ssh_private_key_file=%s "
+        "ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null' "
+        "ansible_python_interpreter=/usr/bin/python3\n" % (host.interface("eth0").addresses[0], KEY)
+    )
+    (tmp_path / "lockout.yml").write_text(
+        "- name: Harden sshd with no key for the account this play uses\n"
+        "  hosts: target\n"
+        "  vars_files: [%s/molecule/bootstrap/vars/stack.yml]\n"
+        "  roles:\n"
+        "    - role: steadyops.stack.bootstrap\n"
+        "      vars: {bootstrap_deploy_authorized_keys: []}\n" % project
+    )
+    result = subprocess.run(
+        ["ansible-playbook", "-i", str(tmp_path / "hosts.ini"), str(tmp_path / "lockout.yml")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(project, ".cache", "collections")),
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    assert "This play connects as deploy over SSH, but bootstrap_deploy_authorized_keys is empty" in output
+    assert "Nothing was changed." in output
+    assert re.search(r"target\s+: ok=\d+\s+changed=0\s+unreachable=0\s+failed=1\s", result.stdout), result.stdout
+    assert host.check_output(fingerprint) == before
+    assert ssh(host, "deploy", "-i", KEY).returncode == 0

@@ -29,7 +29,10 @@ def play(host, tmp_path, extra_vars=None, tasks_from="main", check=False):
         "    - name: Release\n"
         "      ansible.builtin.include_role:\n"
         "        name: steadyops.stack.release\n"
-        "        tasks_from: %s\n" % (project, tasks_from)
+        "        tasks_from: %s\n"
+        "    - name: Show the result\n"
+        "      ansible.builtin.debug:\n"
+        '        msg: "release_result={{ release_result | default({}) | to_json }}"\n' % (project, tasks_from)
     )
     (tmp_path / "vars.json").write_text(json.dumps(extra_vars or {}))
     command = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "-l", host.backend.get_hostname()]
@@ -48,6 +51,12 @@ def play(host, tmp_path, extra_vars=None, tasks_from="main", check=False):
     ok, changed, unreachable, failed = map(int, counters.groups())
     assert unreachable == 0, output
     return result.returncode, output, {"ok": ok, "changed": changed, "failed": failed}
+
+
+def release_result(output):
+    """The release_result fact the role set, as the play's last task printed it."""
+    # A long message may be folded over lines by the callback; JSON takes the line breaks as spaces.
+    return json.loads(re.search(r"release_result=(\{.*?\})", output, re.S).group(1))
 
 
 def git_source(version):
@@ -99,11 +108,18 @@ def test_a_new_version_switches_and_v1_becomes_previous(host, tmp_path):
     assert rc == 0, output
     assert counters["changed"] > 0
     assert link(host, "current") == "releases/" + commit_id(host, "v2")
+    assert release_result(output) == {
+        "id": commit_id(host, "v2"),
+        "path": "%s/releases/%s" % (ROOT, commit_id(host, "v2")),
+        "built": True,
+        "switched": True,
+    }
     assert link(host, "previous") == "releases/" + commit_id(host, "v1")
 
     rc, output, counters = play(host, tmp_path, git_source("v2"))
     assert rc == 0, output
     assert counters["changed"] == 0, output
+    assert release_result(output)["built"] is False
 
 
 def test_check_mode_reports_the_change_and_makes_none(host, tmp_path):
@@ -156,6 +172,30 @@ def test_pruning_keeps_the_newest_and_never_current_or_previous(host, tmp_path):
     rc, output, _counters = play(host, tmp_path, archive_source("v5", release_keep=0))
     assert rc == 0, output
     assert releases(host) == sorted([v5, v4])
+
+
+def test_a_tarball_with_a_top_directory_is_unpacked_without_it(host, tmp_path):
+    source = {"type": "archive", "src": "%s/app-v6.tar.gz" % ARCHIVES, "strip_components": 1}
+    rc, output, _counters = play(host, tmp_path, {"stack_source": source})
+    assert rc == 0, output
+    release = "%s/releases/%s" % (ROOT, archive_id("v6"))
+    assert link(host, "current") == "releases/" + archive_id("v6")
+    assert host.file(release + "/VERSION").content_string == "v6\n"
+    assert not host.file(release + "/tms-v6").exists
+
+
+def test_a_current_that_is_a_directory_is_never_replaced(host, tmp_path):
+    # A server deployed by hand before this role: its current is the running code itself.
+    host.run_test("rm -rf /opt/legacy && mkdir -p /opt/legacy/current /opt/legacy/releases/0123456789ab")
+    host.run_test("echo running > /opt/legacy/current/VERSION")
+    rc, output, _counters = play(
+        host, tmp_path, {"stack_app_root": "/opt/legacy", "release_switch_to": "0123456789ab"}, tasks_from="switch"
+    )
+    assert rc == 2, output
+    assert "/opt/legacy/current is a directory, not a link to a release" in " ".join(output.split())
+    assert host.file("/opt/legacy/current").is_directory
+    assert host.file("/opt/legacy/current/VERSION").content_string == "running\n"
+    assert not host.file("/opt/legacy/current.next").exists
 
 
 @pytest.mark.parametrize(

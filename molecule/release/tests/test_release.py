@@ -220,9 +220,12 @@ def test_bad_input_is_refused_with_nothing_changed(host, tmp_path, extra_vars, m
     assert tree(host) == before
 
 
-def test_switching_to_a_release_that_is_not_built_is_refused(host, tmp_path):
+@pytest.mark.parametrize("check", [False, True], ids=["apply", "check-mode"])
+def test_switching_to_a_release_that_is_not_built_is_refused(host, tmp_path, check):
     before = tree(host)
-    rc, output, _counters = play(host, tmp_path, {"release_switch_to": "0123456789ab"}, tasks_from="switch")
+    rc, output, _counters = play(
+        host, tmp_path, {"release_switch_to": "0123456789ab"}, tasks_from="switch", check=check
+    )
     assert rc == 2, output
     assert "There is no complete release 0123456789ab" in " ".join(output.split())
     assert tree(host) == before

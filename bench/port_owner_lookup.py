@@ -30,7 +30,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / ".cache" / "collections"))
 
-
 import psutil  # noqa: E402
 from ansible_collections.steadyops.stack.plugins.module_utils import _procfs  # noqa: E402
 

@@ -145,10 +145,9 @@ def test_a_play_that_would_lock_out_its_own_account_changes_nothing(host, tmp_pa
         text=True,
         timeout=300,
         check=False,
-        env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(project, ".cache", "collections")),
     )
-    assert result.returncode == 2, result.stdout + result.stderr
     output = result.stdout + result.stderr
+    assert result.returncode == 2, output
     assert "This play connects as deploy over SSH, but bootstrap_deploy_authorized_keys is empty" in output
     assert "Nothing was changed." in output
     assert re.search(r"target\s+: ok=\d+\s+changed=0\s+unreachable=0\s+failed=1\s", result.stdout), result.stdout

@@ -43,7 +43,6 @@ def play(host, tmp_path, extra_vars=None, tasks_from="main", check=False):
         text=True,
         timeout=600,
         check=False,
-        env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(project, ".cache", "collections")),
     )
     output = result.stdout + result.stderr
     counters = re.search(r"ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output)

@@ -21,6 +21,53 @@ def service_order_problems(services):
     return _service_model.order_problems(services or [])
 
 
+def service_model_problems(services):
+    """Sentences naming each entry and field of the service model that is not usable; [] when it is."""
+    return _service_model.model_problems(services)
+
+
+def service_instances(services):
+    """One entry per unit instance that runs: name, unit, port, gapless, and the service itself.
+
+    A gapless service has two (C(name@port.service), C(name@gapless_port.service)), any other one.
+    """
+    instances = []
+    for service in _service_model.with_defaults(services or []):
+        if service.get("gapless_port") is not None:
+            for port in _service_model.instance_ports(service):
+                unit = "%s@%d.service" % (service["name"], port)
+                instances.append({"name": service["name"], "unit": unit, "port": port, "gapless": True})
+        else:
+            unit = service["name"] + ".service"
+            instances.append({"name": service["name"], "unit": unit, "port": service.get("port"), "gapless": False})
+    return instances
+
+
+def running_instances(instances, enabled_units):
+    """The instances that should run: all of a plain service; of a gapless one, the enabled instance.
+
+    When neither instance of a gapless service is enabled (a first start), its first port's runs.
+    """
+    chosen, decided = [], set()
+    for instance in instances:
+        if not instance["gapless"]:
+            chosen.append(instance)
+            continue
+        if instance["name"] in decided:
+            continue
+        pair = [i for i in instances if i["name"] == instance["name"]]
+        enabled = [i for i in pair if i["unit"] in (enabled_units or [])]
+        chosen.append((enabled or pair)[0])
+        decided.add(instance["name"])
+    return chosen
+
+
 class FilterModule(object):
     def filters(self):
-        return {"service_defaults": service_defaults, "service_order_problems": service_order_problems}
+        return {
+            "service_defaults": service_defaults,
+            "service_order_problems": service_order_problems,
+            "service_model_problems": service_model_problems,
+            "service_instances": service_instances,
+            "running_instances": running_instances,
+        }

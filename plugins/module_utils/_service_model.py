@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import re
 
 MODEL_YAML = r"""
 name:
@@ -32,7 +33,16 @@ description:
   description: The unit's description.
   type: str
 port:
-  description: The TCP port the service listens on; freed of strays before start.
+  description:
+    - The TCP port the service listens on; freed of strays before start. The unit passes it to the
+      service as C(PORT) in its environment.
+  type: int
+gapless_port:
+  description:
+    - The second port of a blue/green pair with O(port), for a service behind nginx. A deploy starts
+      the new release on whichever of the two is idle, checks its health there, switches nginx to it
+      with a graceful reload and only then stops the old instance, so no request fails. The unit
+      becomes a template, C(<name>@<port>.service), and the service reads its port from C(PORT).
   type: int
 health:
   description: How the health check probes the service.
@@ -129,12 +139,116 @@ def with_defaults(services):
     return completed
 
 
+NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}")
+UNIT_SUFFIXES = (".service", ".target", ".socket", ".mount", ".path", ".timer")
+
+
+def _is_port(value):
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
+
+
+def _where(index, service, field=None):
+    name = service.get("name") if isinstance(service, dict) else None
+    place = "stack_services[%d]%s" % (index, " (%s)" % name if isinstance(name, str) else "")
+    return place + ("." + field if field else "")
+
+
+def _port_problems(services):
+    found, owners = [], {}
+    for index, service in enumerate(services):
+        for field in ("port", "gapless_port"):
+            value = service.get(field)
+            if value is None:
+                continue
+            if not _is_port(value):
+                found.append(
+                    "%s: %r is not a port (a whole number from 1 to 65535)" % (_where(index, service, field), value)
+                )
+                continue
+            if value in owners:
+                found.append(
+                    "%s: port %d is already taken by %s; every port of the stack, gapless pairs included, "
+                    "belongs to one service" % (_where(index, service, field), value, owners[value])
+                )
+            else:
+                owners[value] = _where(index, service, field)
+        if service.get("gapless_port") is not None and service.get("port") is None:
+            found.append("%s: a gapless service needs its first port in port" % _where(index, service, "gapless_port"))
+        if service.get("gapless_port") is not None and service.get("packaged"):
+            found.append("%s: a packaged unit cannot be switched blue/green" % _where(index, service, "gapless_port"))
+    return found
+
+
+def _after_problems(services, names):
+    found = []
+    for index, service in enumerate(services):
+        after = service.get("after") or []
+        if not isinstance(after, list):
+            found.append("%s: must be a list of unit names" % _where(index, service, "after"))
+            continue
+        for position, unit in enumerate(after):
+            bare = unit[: -len(".service")] if isinstance(unit, str) and unit.endswith(".service") else unit
+            if bare in names or (isinstance(unit, str) and unit.endswith(UNIT_SUFFIXES) and NAME_RULE.fullmatch(unit)):
+                continue
+            found.append(
+                "%s: %r is not a service of stack_services; name a unit outside the stack with its suffix "
+                "(for example postgresql.service)" % (_where(index, service, "after[%d]" % position), unit)
+            )
+    return found
+
+
+def model_problems(services):
+    """Every problem of the whole service model, each naming the entry and the field; [] when usable.
+
+    Run once, before any role changes anything, so a deploy never stops halfway over a model error.
+    """
+    if not isinstance(services, list):
+        return ["stack_services must be a list of services, not %s" % type(services).__name__]
+    found, names = [], []
+    for index, service in enumerate(services):
+        if not isinstance(service, dict):
+            found.append("stack_services[%d]: each service is a mapping with at least a name" % index)
+            continue
+        name = service.get("name")
+        if not isinstance(name, str) or not NAME_RULE.fullmatch(name) or ".." in name:
+            found.append(
+                "%s: %r is not a usable unit name (letters, digits, '-', '_', '.', '@'; no '..'; at most 100)"
+                % (_where(index, service, "name"), name)
+            )
+        elif name in names:
+            found.append("%s: %s is listed twice" % (_where(index, service, "name"), name))
+        names.append(name)
+        if not service.get("packaged") and not service.get("exec"):
+            found.append("%s: needed unless the unit is packaged" % _where(index, service, "exec"))
+        if service.get("port") is not None and "PORT" in (service.get("env") or {}):
+            found.append("%s: PORT is set by the unit from port; remove it from env" % _where(index, service, "env"))
+        patterns = service.get("stray_patterns", [])
+        if not isinstance(patterns, list) or not all(isinstance(p, str) and p for p in patterns):
+            found.append(
+                "%s: must be a list of non-empty regular expressions" % _where(index, service, "stray_patterns")
+            )
+    services = [s for s in services if isinstance(s, dict)]
+    found += _port_problems(services)
+    found += _after_problems(services, names)
+    found += order_problems([s for s in services if isinstance(s.get("name"), str)])
+    return found
+
+
+def instance_ports(service):
+    """The ports a service's instances listen on: its blue/green pair, or its one port."""
+    ports = [service.get("port"), service.get("gapless_port")]
+    return [p for p in ports if p is not None]
+
+
 def order_problems(services):
     """Services listed before a stack service they start after: the list is the start order."""
     names = [s["name"] for s in services]
     found = []
     for index, service in enumerate(services):
-        for dependency in service.get("after") or []:
+        after = service.get("after") or []
+        for dependency in after if isinstance(after, list) else []:
+            if not isinstance(dependency, str):
+                continue
             name = dependency[: -len(".service")] if dependency.endswith(".service") else dependency
             if name in names and names.index(name) > index:
                 found.append("%s starts after %s but is listed before it" % (service["name"], name))

@@ -1,0 +1,73 @@
+"""The whole service model is checked once: every problem names the entry and the field."""
+
+import pytest
+from ansible_collections.steadyops.stack.plugins.filter.service_model import running_instances, service_instances
+from ansible_collections.steadyops.stack.plugins.module_utils import _service_model
+
+API = {"name": "api", "exec": "/bin/api", "port": 8000, "after": ["postgresql.service"]}
+WEB = {"name": "web", "exec": "/bin/web", "port": 3000, "gapless_port": 3001, "after": ["api"]}
+WORKER = {"name": "worker", "exec": "/bin/worker", "after": ["api.service"]}
+NGINX = {"name": "nginx", "packaged": True}
+
+
+def with_change(index, **fields):
+    services = [dict(API), dict(WEB), dict(WORKER), dict(NGINX)]
+    services[index].update(fields)
+    return services
+
+
+def test_the_example_stack_is_usable():
+    assert _service_model.model_problems([API, WEB, WORKER, NGINX]) == []
+
+
+@pytest.mark.parametrize(
+    ("services", "expected"),
+    [
+        (with_change(1, port=8000), "stack_services[1] (web).port: port 8000 is already taken by stack_services[0]"),
+        (with_change(0, port="8000"), "stack_services[0] (api).port: '8000' is not a port"),
+        (with_change(1, gapless_port=8000), "stack_services[1] (web).gapless_port: port 8000 is already taken"),
+        (with_change(1, gapless_port=3000), "stack_services[1] (web).gapless_port: port 3000 is already taken"),
+        (with_change(2, gapless_port=4000), "stack_services[2] (worker).gapless_port: a gapless service needs"),
+        (with_change(3, port=80, gapless_port=81), "stack_services[3] (nginx).gapless_port: a packaged unit"),
+        (with_change(0, port=70000), "stack_services[0] (api).port: 70000 is not a port"),
+        (with_change(0, port=True), "stack_services[0] (api).port: True is not a port"),
+        (with_change(1, after=["apii"]), "stack_services[1] (web).after[0]: 'apii' is not a service of stack_services"),
+        (with_change(0, after=["postgresql"]), "stack_services[0] (api).after[0]: 'postgresql' is not a service"),
+        (with_change(1, after="api"), "stack_services[1] (web).after: must be a list"),
+        (with_change(2, name="api"), "stack_services[2] (api).name: api is listed twice"),
+        (with_change(2, name="../../etc/x"), "stack_services[2] (../../etc/x).name: '../../etc/x' is not a usable"),
+        (with_change(2, name="x\n"), "stack_services[2] (x\n).name: 'x\\n' is not a usable unit name"),
+        (with_change(2, exec=None), "stack_services[2] (worker).exec: needed unless the unit is packaged"),
+        (with_change(2, stray_patterns="worker.py"), "stack_services[2] (worker).stray_patterns: must be a list"),
+        (with_change(2, stray_patterns=[""]), "stack_services[2] (worker).stray_patterns: must be a list"),
+        (with_change(0, env={"PORT": "1"}), "stack_services[0] (api).env: PORT is set by the unit"),
+        ("web", "stack_services must be a list"),
+    ],
+)
+def test_each_problem_names_the_entry_and_field(services, expected):
+    found = _service_model.model_problems(services)
+    assert len(found) == 1, found
+    assert found[0].startswith(expected), found
+
+
+def test_a_service_listed_before_its_dependency_is_an_order_problem():
+    found = _service_model.model_problems([WORKER, API, WEB])
+    assert found == ["worker starts after api but is listed before it"]
+
+
+def test_instances_are_one_unit_per_port_of_a_gapless_service():
+    instances = service_instances([API, WEB, WORKER])
+    assert [(i["unit"], i["port"], i["gapless"]) for i in instances] == [
+        ("api.service", 8000, False),
+        ("web@3000.service", 3000, True),
+        ("web@3001.service", 3001, True),
+        ("worker.service", None, False),
+    ]
+
+
+def test_a_gapless_service_runs_its_enabled_instance_or_else_its_first():
+    instances = service_instances([API, WEB, WORKER])
+    first = [i["unit"] for i in running_instances(instances, [])]
+    assert first == ["api.service", "web@3000.service", "worker.service"]
+    switched = [i["unit"] for i in running_instances(instances, ["web@3001.service"])]
+    assert switched == ["api.service", "web@3001.service", "worker.service"]

@@ -62,6 +62,32 @@ def running_instances(instances, enabled_units):
     return chosen
 
 
+def cutover_plan(instances, enabled_units, restart_names):
+    """What a deploy does per service, in start order.
+
+    A gapless service that must restart moves from its serving instance (C(serving)) to the other
+    one (C(start)); any other service restarts in place, or is only started when nothing changed.
+    """
+    plan = []
+    for serving in running_instances(instances, enabled_units):
+        step = {
+            "name": serving["name"],
+            "gapless": serving["gapless"],
+            "restart": serving["name"] in (restart_names or []),
+            "serving": serving,
+            "start": serving,
+        }
+        if step["gapless"] and step["restart"]:
+            step["start"] = next(i for i in instances if i["name"] == serving["name"] and i["unit"] != serving["unit"])
+        plan.append(step)
+    return plan
+
+
+def with_port(url, from_port, to_port):
+    """A health URL of one instance turned into the other's: the port changes only if it was C(from_port)."""
+    return _service_model.with_port(url, from_port, to_port)
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -70,4 +96,6 @@ class FilterModule(object):
             "service_model_problems": service_model_problems,
             "service_instances": service_instances,
             "running_instances": running_instances,
+            "cutover_plan": cutover_plan,
+            "with_port": with_port,
         }

@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import copy
 import re
+from urllib.parse import urlsplit, urlunsplit
 
 MODEL_YAML = r"""
 name:
@@ -238,6 +239,17 @@ def instance_ports(service):
     """The ports a service's instances listen on: its blue/green pair, or its one port."""
     ports = [service.get("port"), service.get("gapless_port")]
     return [p for p in ports if p is not None]
+
+
+def with_port(url, from_port, to_port):
+    """A health URL of one instance turned into the other's: the port changes only if it was C(from_port).
+
+    Standard library only: the health check program imports this on the hosts.
+    """
+    parts = urlsplit(url)
+    if parts.port != from_port or from_port == to_port:
+        return url
+    return urlunsplit(parts._replace(netloc="%s:%d" % (parts.hostname, to_port)))
 
 
 def order_problems(services):

@@ -1,7 +1,12 @@
 """The whole service model is checked once: every problem names the entry and the field."""
 
 import pytest
-from ansible_collections.steadyops.stack.plugins.filter.service_model import running_instances, service_instances
+from ansible_collections.steadyops.stack.plugins.filter.service_model import (
+    cutover_plan,
+    running_instances,
+    service_instances,
+    with_port,
+)
 from ansible_collections.steadyops.stack.plugins.module_utils import _service_model
 
 API = {"name": "api", "exec": "/bin/api", "port": 8000, "after": ["postgresql.service"]}
@@ -71,3 +76,34 @@ def test_a_gapless_service_runs_its_enabled_instance_or_else_its_first():
     assert first == ["api.service", "web@3000.service", "worker.service"]
     switched = [i["unit"] for i in running_instances(instances, ["web@3001.service"])]
     assert switched == ["api.service", "web@3001.service", "worker.service"]
+
+
+def test_cutover_moves_a_changed_gapless_service_to_its_idle_instance():
+    instances = service_instances([API, WEB, WORKER])
+    plan = cutover_plan(instances, ["web@3001.service"], ["web", "worker"])
+    moves = [(p["name"], p["serving"]["unit"], p["start"]["unit"], p["restart"]) for p in plan]
+    assert moves == [
+        ("api", "api.service", "api.service", False),
+        ("web", "web@3001.service", "web@3000.service", True),
+        ("worker", "worker.service", "worker.service", True),
+    ]
+
+
+def test_nothing_to_restart_keeps_every_instance_where_it_is():
+    plan = cutover_plan(service_instances([API, WEB]), [], [])
+    assert [(p["serving"]["unit"], p["start"]["unit"], p["restart"]) for p in plan] == [
+        ("api.service", "api.service", False),
+        ("web@3000.service", "web@3000.service", False),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://127.0.0.1:3000/health", "http://127.0.0.1:3001/health"),
+        ("http://127.0.0.1:3000/health?x=1", "http://127.0.0.1:3001/health?x=1"),
+        ("http://127.0.0.1:8000/health", "http://127.0.0.1:8000/health"),
+    ],
+)
+def test_a_health_url_follows_the_instance_port(url, expected):
+    assert with_port(url, 3000, 3001) == expected

@@ -97,7 +97,8 @@ def test_nginx_proxies_to_the_services(host):
     assert host.service("nginx").is_running
     site = host.file("/etc/nginx/sites-enabled/steadyops.conf").content_string
     assert "location /api/ {" in site
-    assert "proxy_pass http://127.0.0.1:8000;" in site
+    assert "proxy_pass http://steadyops-tms-backend;" in site
+    assert "server 127.0.0.1:8000;" in site
     # Nothing listens behind it in this scenario: nginx itself answers, with 502.
     probe = "import http.client as h; c = h.HTTPConnection('127.0.0.1'); c.request('GET', '/api/'); "
     probe += "print(c.getresponse().status)"

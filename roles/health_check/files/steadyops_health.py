@@ -34,6 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _port_release
 import _procfs
+import _service_model
 
 OK, WARNING, CRITICAL = 0, 1, 2
 LEVELS = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL"}
@@ -55,7 +56,7 @@ class Run:
     # ------------------------------------------------------------ checks
 
     def check_service(self, service):
-        name, unit = service["name"], service["name"] + ".service"
+        name, unit = service["name"], service["unit"]
         report = {"unit": unit}
         active = subprocess.run(["systemctl", "is-active", unit], capture_output=True, text=True, check=False)
         report["active"] = active.stdout.strip()
@@ -159,7 +160,7 @@ class Run:
     # ------------------------------------------------------------ repair
 
     def restart(self, service):
-        name, unit = service["name"], service["name"] + ".service"
+        name, unit = service["name"], service["unit"]
         budget = self.config.get("restart_budget", {"max_restarts": 3, "window_runs": 12})
         history = [
             n
@@ -261,6 +262,29 @@ class Run:
         self.actions.append({"action": "mail", "subject": subject, "result": self.alert(subject, body)})
 
 
+def serving_instance(service):
+    """The service with the unit, port and health URL of the instance that serves.
+
+    A gapless service runs as one of two template instances, C(name@port.service); the deploy
+    enables the one nginx sends traffic to, so the enabled one is checked (the first when neither is).
+    """
+    ports = service.get("gapless_ports") or []
+    if not ports:
+        return dict(service, unit=service["name"] + ".service")
+    units = ["%s@%d.service" % (service["name"], port) for port in ports]
+    serving = 0
+    for index, unit in enumerate(units):
+        state = subprocess.run(["systemctl", "is-enabled", unit], capture_output=True, text=True, check=False)
+        if state.stdout.strip() == "enabled":
+            serving = index
+            break
+    resolved = dict(service, unit=units[serving], port=ports[serving])
+    url = (service.get("health") or {}).get("url")
+    if url:
+        resolved["health"] = dict(service["health"], url=_service_model.with_port(url, ports[0], ports[serving]))
+    return resolved
+
+
 def load_json(path, default):
     try:
         with open(path) as handle:
@@ -295,7 +319,7 @@ def main():
         return OK
     state_path = os.path.join(state_dir, "state.json")
     run = Run(config, load_json(state_path, {}))
-    for service in config.get("services", []):
+    for service in map(serving_instance, config.get("services", [])):
         if not run.check_service(service) and config.get("restart", True):
             run.restart(service)
     run.check_host()

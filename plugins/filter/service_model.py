@@ -33,14 +33,32 @@ def service_instances(services):
     """
     instances = []
     for service in _service_model.with_defaults(services or []):
-        if service.get("gapless_port") is not None:
-            for port in _service_model.instance_ports(service):
-                unit = "%s@%d.service" % (service["name"], port)
-                instances.append({"name": service["name"], "unit": unit, "port": port, "gapless": True})
-        else:
-            unit = service["name"] + ".service"
-            instances.append({"name": service["name"], "unit": unit, "port": service.get("port"), "gapless": False})
+        gapless = service.get("gapless_port") is not None
+        ports = _service_model.instance_ports(service) if gapless else [service.get("port")]
+        for port in ports:
+            health = dict(service.get("health") or {})
+            if gapless and health.get("url"):
+                health["url"] = _service_model.with_port(health["url"], service["port"], port)
+            instances.append(
+                {
+                    "name": service["name"],
+                    "unit": "%s@%d.service" % (service["name"], port) if gapless else service["name"] + ".service",
+                    "port": port,
+                    "gapless": gapless,
+                    "health": health,
+                    "stray_patterns": list(service.get("stray_patterns") or []),
+                }
+            )
     return instances
+
+
+def stray_spec(service, users=None):
+    """A kill_zombies C(strays) entry for a service of the model or one of its instances."""
+    return {
+        "unit": service.get("unit") or service["name"] + ".service",
+        "patterns": list(service.get("stray_patterns") or []),
+        "users": list(users or []) if not isinstance(users, str) else [users],
+    }
 
 
 def running_instances(instances, enabled_units):
@@ -62,11 +80,12 @@ def running_instances(instances, enabled_units):
     return chosen
 
 
-def cutover_plan(instances, enabled_units, restart_names):
+def cutover_plan(instances, enabled_units, restart_names, gapless=True):
     """What a deploy does per service, in start order.
 
     A gapless service that must restart moves from its serving instance (C(serving)) to the other
     one (C(start)); any other service restarts in place, or is only started when nothing changed.
+    With C(gapless=False) every service restarts in place (the baseline the gapless test compares with).
     """
     plan = []
     for serving in running_instances(instances, enabled_units):
@@ -77,7 +96,7 @@ def cutover_plan(instances, enabled_units, restart_names):
             "serving": serving,
             "start": serving,
         }
-        if step["gapless"] and step["restart"]:
+        if step["gapless"] and step["restart"] and gapless:
             step["start"] = next(i for i in instances if i["name"] == serving["name"] and i["unit"] != serving["unit"])
         plan.append(step)
     return plan
@@ -97,5 +116,6 @@ class FilterModule(object):
             "service_instances": service_instances,
             "running_instances": running_instances,
             "cutover_plan": cutover_plan,
+            "stray_spec": stray_spec,
             "with_port": with_port,
         }

@@ -5,6 +5,7 @@ from ansible_collections.steadyops.stack.plugins.filter.service_model import (
     cutover_plan,
     running_instances,
     service_instances,
+    stray_spec,
     with_port,
 )
 from ansible_collections.steadyops.stack.plugins.module_utils import _service_model
@@ -107,3 +108,22 @@ def test_nothing_to_restart_keeps_every_instance_where_it_is():
 )
 def test_a_health_url_follows_the_instance_port(url, expected):
     assert with_port(url, 3000, 3001) == expected
+
+
+def test_each_instance_carries_its_own_health_url_and_the_stray_patterns():
+    web = dict(WEB, health={"url": "http://127.0.0.1:3000/health"}, stray_patterns=["next-server"])
+    second = service_instances([web])[1]
+    assert second["health"]["url"] == "http://127.0.0.1:3001/health"
+    assert stray_spec(second, "tmsapp") == {
+        "unit": "web@3001.service",
+        "patterns": ["next-server"],
+        "users": ["tmsapp"],
+    }
+    assert stray_spec(web)["unit"] == "web.service"
+
+
+def test_without_gapless_switching_a_gapless_service_restarts_in_place():
+    plan = cutover_plan(service_instances([WEB]), ["web@3001.service"], ["web"], False)
+    assert [(p["serving"]["unit"], p["start"]["unit"], p["restart"]) for p in plan] == [
+        ("web@3001.service", "web@3001.service", True)
+    ]

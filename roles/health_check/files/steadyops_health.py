@@ -319,9 +319,14 @@ def main():
         return OK
     state_path = os.path.join(state_dir, "state.json")
     run = Run(config, load_json(state_path, {}))
-    for service in map(serving_instance, config.get("services", [])):
-        if not run.check_service(service) and config.get("restart", True):
-            run.restart(service)
+    current = os.path.join(config["app_root"], "current") if config.get("app_root") else None
+    if current and not os.path.exists(current):
+        # Provisioned, never deployed: nothing can run yet, so nothing is restarted.
+        run.find(WARNING, "host:release", "no release is deployed yet (%s is missing): services not checked" % current)
+    else:
+        for service in map(serving_instance, config.get("services", [])):
+            if not run.check_service(service) and config.get("restart", True):
+                run.restart(service)
     run.check_host()
     run.notify()
     run.state["run"] = run.run_number

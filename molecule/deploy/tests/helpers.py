@@ -1,0 +1,62 @@
+"""What the deploy scenario's tests share: the demo repository, ansible-playbook runs, HTTP inside a host."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+ROOT = "/opt/tms"
+PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", "/nonexistent")
+REPO = Path(os.environ.get("STEADYOPS_DEMO_REPO", "/nonexistent"))
+
+
+def git(*args):
+    return subprocess.run(["git", "-C", str(REPO), *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def commit(message, write=None, remove=()):
+    """A new version of the demo: a commit in the controller's repository; its release id."""
+    for path, text in (write or {}).items():
+        (REPO / path).parent.mkdir(parents=True, exist_ok=True)
+        (REPO / path).write_text(text)
+    for path in remove:
+        git("rm", "-q", path)
+    git("add", "-A")
+    git("commit", "-q", "-m", message)
+    return git("rev-parse", "HEAD")[:12]
+
+
+def deploy(limit, *extra):
+    """ansible-playbook deploy.yml -l LIMIT, as users run it; (returncode, output)."""
+    command = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "%s/playbooks/deploy.yml" % PROJECT]
+    result = subprocess.run([*command, "-l", limit, *extra], capture_output=True, text=True, timeout=900, check=False)
+    return result.returncode, result.stdout + result.stderr
+
+
+def serving_release(host):
+    return host.check_output("readlink %s/current" % ROOT).rsplit("/", 1)[-1]
+
+
+def get(host, path, port=80):
+    """(status, JSON body or None) of GET http://127.0.0.1:PORT/PATH inside the host."""
+    probe = (
+        "import json, sys, urllib.error, urllib.request\n"
+        "try:\n"
+        "    r = urllib.request.urlopen('http://127.0.0.1:%d%s', timeout=10); s, b = r.status, r.read()\n"
+        "except urllib.error.HTTPError as e:\n"
+        "    s, b = e.code, e.read()\n"
+        "print(json.dumps([s, b.decode(errors='replace')]))\n" % (port, path)
+    )
+    status, body = json.loads(host.check_output("python3 -c %s" % _quote(probe)))
+    try:
+        return status, json.loads(body)
+    except ValueError:
+        return status, None
+
+
+def _quote(text):
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def main_pids(host, units):
+    return {u: host.check_output("systemctl show -p MainPID --value %s" % u) for u in units}

@@ -1,0 +1,145 @@
+"""New versions deployed by real ansible-playbook runs, in file order, after the per-host checks.
+
+Gapless under load, and the baseline without gapless switching that must fail
+requests; a release whose health fails, rolled back; a failing migration that
+ends the deploy before the switch; a lock another deploy holds; a rolling
+deploy whose second host fails.
+"""
+
+import json
+import os
+import re
+import time
+
+import testinfra
+from helpers import ROOT, commit, deploy, get, main_pids, serving_release
+
+testinfra_hosts = ["ansible://staging-1"]
+LOADGEN = (
+    "steadyops-loadgen --rate 60 --seconds 240 --stop-file /run/loadgen.stop --out /run/loadgen.json"
+    " /health /api/health"
+)
+MIN_RATE = 50
+
+
+def other_host(name):
+    return testinfra.get_host("ansible://%s?ansible_inventory=%s" % (name, os.environ["MOLECULE_INVENTORY_FILE"]))
+
+
+def under_load(host, action):
+    """Run action() while the host's own nginx gets at least MIN_RATE requests/s; the load's summary."""
+    host.check_output("rm -f /run/loadgen.stop /run/loadgen.json")
+    host.check_output("systemd-run --unit steadyops-loadgen --collect --quiet %s" % LOADGEN)
+    time.sleep(3)
+    try:
+        result = action()
+    finally:
+        time.sleep(2)
+        host.check_output("touch /run/loadgen.stop")
+    deadline = time.time() + 30
+    while not host.file("/run/loadgen.json").exists and time.time() < deadline:
+        time.sleep(0.5)
+    load = json.loads(host.file("/run/loadgen.json").content_string)
+    assert load["rate"] >= MIN_RATE, load
+    return result, load
+
+
+def test_a_new_version_deploys_without_a_failed_request(host):
+    before = serving_release(host)
+    release = commit("v2: a new version", write={"VERSION": "v2\n"})
+    (code, output), load = under_load(host, lambda: deploy("staging-1"))
+    assert code == 0, output
+    assert serving_release(host) == release
+    assert get(host, "/api/health")[1]["release"] == release
+    assert "staging-1: serves %s (new; was %s)" % (release, before) in output
+    assert load["failed"] == 0, load
+    print("gapless deploy under load:", load)
+
+
+def test_without_gapless_switching_the_same_deploy_fails_requests(host):
+    # The baseline that proves the load test can fail: restarts in place leave a gap.
+    release = commit("v3: another version", write={"VERSION": "v3\n"})
+    (code, output), load = under_load(host, lambda: deploy("staging-1", "-e", "deploy_gapless=false"))
+    assert code == 0, output
+    assert serving_release(host) == release
+    assert load["failed"] > 0, load
+    print("in-place deploy under load:", load)
+
+
+def test_a_release_whose_health_fails_is_rolled_back(host):
+    good = serving_release(host)
+    broken = commit("v4: health fails", write={"BREAK_API_HEALTH": "on purpose\n"})
+    code, output = deploy("staging-1")
+    assert code != 0
+    assert re.search(
+        r"staging-1: the deploy of release %s failed at\s+Check each service answers its health URL\s+"
+        r"\[tms-api@800[01]\.service\]" % broken,
+        output,
+    ), output
+    assert "Rolled back to release %s; it serves and is healthy" % good in re.sub(r"\s+", " ", output)
+    assert serving_release(host) == good
+    status, body = get(host, "/api/health")
+    assert (status, body["release"]) == (200, good)
+    assert not host.file("%s/deploy.lock" % ROOT).exists
+    commit("v5: health fixed", remove=["BREAK_API_HEALTH"])
+
+
+def test_a_failing_migration_ends_the_deploy_before_the_switch(host):
+    good = serving_release(host)
+    units = ["tms-worker.service"]
+    before = main_pids(host, units)
+    broken = commit("v6: a broken migration", write={"migrations/002_broken.sql": "CREATE TABLE broken (;\n"})
+    code, output = deploy("staging-1")
+    assert code != 0
+    assert "migration 002_broken.sql failed" in output, output
+    assert serving_release(host) == good
+    assert main_pids(host, units) == before
+    assert host.run("ls %s/backups/ | grep -q before-%s" % (ROOT, broken)).rc == 0
+    commit("v7: migration fixed", remove=["migrations/002_broken.sql"])
+
+
+def test_a_deploy_refuses_while_another_holds_the_lock(host):
+    good = serving_release(host)
+    host.check_output("mkdir %s/deploy.lock" % ROOT)
+    owner = json.dumps({"owner": "alice@laptop (ansible-playbook)", "since": "2026-11-29T08:00:00Z"})
+    host.check_output("echo '%s' > %s/deploy.lock/owner.json" % (owner, ROOT))
+    try:
+        code, output = deploy("staging-1")
+        assert code != 0
+        holder = r"is held by alice@laptop \(ansible-playbook\) \(since\s+2026-11-29T08:00:00Z\)"
+        assert re.search(holder, output), output
+        assert "Wait for that deploy to finish" in re.sub(r"\s+", " ", output)
+        assert host.file("%s/deploy.lock/owner.json" % ROOT).exists, "the refused run removed another run's lock"
+        assert serving_release(host) == good
+    finally:
+        host.check_output("rm -rf %s/deploy.lock" % ROOT)
+
+
+def test_a_rolling_deploy_stops_at_the_host_that_fails_and_says_what_serves_where(host):
+    second = other_host("staging-2")
+    before_second = serving_release(second)
+    serving_port = re.search(r":(\d+);", second.file("/etc/nginx/steadyops-upstreams/tms-api.conf").content_string)
+    idle = {"8000": 8001, "8001": 8000}[serving_port.group(1)]
+    # Something that is not ours holds staging-2's idle port: port_free must refuse to touch it.
+    squatter = "python3 -m http.server %d --bind 127.0.0.1" % idle
+    second.check_output("systemd-run --unit squatter --collect --quiet %s" % squatter)
+    try:
+        release = commit("v8: rolled to both hosts", write={"VERSION": "v8\n"})
+        code, output = deploy("staging")
+        assert code != 0
+        flat = re.sub(r"\s+", " ", output)
+        assert serving_release(host) == release
+        assert serving_release(second) == before_second
+        assert "staging-1: serves %s (new; was" % release in flat
+        assert (
+            "staging-2: serves %s (rolled back from %s: Free the ports of the services about to start"
+            % (
+                before_second,
+                release,
+            )
+            in flat
+        ), flat[-3000:]
+        assert "squatter.service" in flat
+        assert get(second, "/api/health")[1]["release"] == before_second
+    finally:
+        second.run("systemctl stop squatter.service")

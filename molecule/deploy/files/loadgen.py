@@ -1,7 +1,7 @@
-#!/usr/bin/python3
 """Requests to this host's own nginx at a steady rate, for a bounded time; counts what failed.
 
-    steadyops-loadgen --rate 60 --seconds 90 --stop-file /run/loadgen.stop --out /run/loadgen.json /health /api/health
+    python3 steadyops-loadgen.py --rate 60 --seconds 90 --stop-file /run/loadgen.stop \
+        --out /run/loadgen.json /health /api/health
 
 Runs inside a lab host against 127.0.0.1 only. Stops at --seconds or when the
 stop file appears, whichever comes first, then writes a JSON summary: sent,

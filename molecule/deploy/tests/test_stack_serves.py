@@ -61,7 +61,7 @@ def test_env_files_are_private_to_the_service_account(host):
 
 def test_the_worker_drains_the_queue(host):
     ids = []
-    for _ in range(20):
+    for _job in range(20):
         out = host.check_output(
             'python3 -c "import urllib.request as u; '
             "print(u.urlopen(u.Request('http://127.0.0.1/api/jobs', data=b'{}', method='POST')).read().decode())\""

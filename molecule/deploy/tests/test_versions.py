@@ -16,8 +16,8 @@ from helpers import ROOT, commit, deploy, get, main_pids, serving_release
 
 testinfra_hosts = ["ansible://staging-1"]
 LOADGEN = (
-    "steadyops-loadgen --rate 60 --seconds 240 --stop-file /run/loadgen.stop --out /run/loadgen.json"
-    " /health /api/health"
+    "python3 /usr/local/lib/steadyops-loadgen.py --rate 60 --seconds 240"
+    " --stop-file /run/loadgen.stop --out /run/loadgen.json /health /api/health"
 )
 MIN_RATE = 50
 

@@ -14,7 +14,8 @@ __metaclass__ = type
 import hashlib
 import re
 
-KEY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+KEY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 EXAMPLE_LINE = re.compile(r"^\s*(?:export\s+)?([^=#\s]+)\s*=")
 
 
@@ -35,7 +36,7 @@ def problems(service, secrets, placeholder_patterns, example_text=""):
     secret_keys = list(service.get("env_secrets") or [])
     found = []
 
-    invalid = sorted(k for k in list(plain) + secret_keys if not KEY_NAME.match(str(k)))
+    invalid = sorted(repr(k) for k in list(plain) + secret_keys if not KEY_NAME.fullmatch(str(k)))
     if invalid:
         found.append(
             "%s: invalid key name(s) %s: a key is letters, digits and _, not starting with a digit"
@@ -58,6 +59,19 @@ def problems(service, secrets, placeholder_patterns, example_text=""):
     values = dict((k, plain[k]) for k in plain)
     values.update((k, secrets[k]) for k in secret_keys if k in secrets)
 
+    # A YAML true arrives as Python True and would be written "True"; a mapping as its repr.
+    untyped = sorted(k for k, v in values.items() if isinstance(v, (bool, dict, list)))
+    if untyped:
+        found.append(
+            "%s: key(s) %s are a boolean, a list or a mapping, not text; quote the value in YAML "
+            "(FOO: 'true') so that it arrives as written" % (name, ", ".join(untyped))
+        )
+    control = sorted(k for k, v in values.items() if isinstance(v, str) and CONTROL.search(v))
+    if control:
+        found.append(
+            "%s: key(s) %s hold a newline or another control character, which one env file line cannot carry"
+            % (name, ", ".join(control))
+        )
     empty = sorted(k for k, v in values.items() if v is None or str(v).strip() == "")
     required = list(service.get("env_required") or []) + example
     absent = sorted({k for k in required if k not in values})

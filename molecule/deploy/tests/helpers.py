@@ -26,11 +26,25 @@ def commit(message, write=None, remove=()):
     return git("rev-parse", "HEAD")[:12]
 
 
-def deploy(limit, *extra):
-    """ansible-playbook deploy.yml -l LIMIT, as users run it; (returncode, output)."""
-    command = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "%s/playbooks/deploy.yml" % PROJECT]
+def playbook(name, limit, *extra):
+    """ansible-playbook NAME.yml -l LIMIT, as users run it; (returncode, output)."""
+    command = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "%s/playbooks/%s.yml" % (PROJECT, name)]
     result = subprocess.run([*command, "-l", limit, *extra], capture_output=True, text=True, timeout=900, check=False)
     return result.returncode, result.stdout + result.stderr
+
+
+def deploy(limit, *extra):
+    return playbook("deploy", limit, *extra)
+
+
+def post_job(host):
+    """Enqueue a job through nginx; its id."""
+    probe = (
+        "import json, urllib.request as u\n"
+        "r = u.urlopen(u.Request('http://127.0.0.1/api/jobs', data=b'{}', method='POST'), timeout=10)\n"
+        "print(json.loads(r.read())['id'])\n"
+    )
+    return int(host.check_output("python3 -c %s" % _quote(probe)))
 
 
 def serving_release(host):

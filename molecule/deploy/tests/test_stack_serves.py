@@ -3,7 +3,7 @@
 import re
 import time
 
-from helpers import ROOT, get, serving_release
+from helpers import ROOT, get, post_job, serving_release
 
 STRICT_EXPOSURE_MAX = 2.0
 STANDARD_EXPOSURE_MAX = 5.0
@@ -60,13 +60,7 @@ def test_env_files_are_private_to_the_service_account(host):
 
 
 def test_the_worker_drains_the_queue(host):
-    ids = []
-    for _job in range(20):
-        out = host.check_output(
-            'python3 -c "import urllib.request as u; '
-            "print(u.urlopen(u.Request('http://127.0.0.1/api/jobs', data=b'{}', method='POST')).read().decode())\""
-        )
-        ids.append(int(re.search(r'"id": (\d+)', out).group(1)))
+    ids = [post_job(host) for _job in range(20)]
     deadline = time.time() + 30
     while time.time() < deadline:
         states = {get(host, "/api/jobs/%d" % i)[1]["status"] for i in ids}

@@ -10,9 +10,10 @@ import json
 import os
 import re
 import time
+from pathlib import Path
 
 import testinfra
-from helpers import ROOT, commit, deploy, get, main_pids, serving_release
+from helpers import ROOT, commit, deploy, get, main_pids, playbook, post_job, serving_release
 
 testinfra_hosts = ["ansible://staging-1"]
 LOADGEN = (
@@ -20,6 +21,7 @@ LOADGEN = (
     " --stop-file /run/loadgen.stop --out /run/loadgen.json /health /api/health"
 )
 MIN_RATE = 50
+LOCKFILE = (Path(__file__).resolve().parents[3] / "examples/tms/frontend/package-lock.json").read_text()
 
 
 def other_host(name):
@@ -42,6 +44,44 @@ def under_load(host, action):
     load = json.loads(host.file("/run/loadgen.json").content_string)
     assert load["rate"] >= MIN_RATE, load
     return result, load
+
+
+def releases(host):
+    return sorted(host.check_output("ls %s/releases" % ROOT).split())
+
+
+def test_preflight_refuses_before_any_host_changes(host):
+    """Each refusal comes from the first play, on every host, before the lock or a build."""
+    before = (serving_release(host), releases(host))
+    services = json.dumps(
+        {
+            "stack_services": [
+                {"name": "tms-api", "exec": "/bin/true", "port": 8000, "gapless_port": 3000},
+                {"name": "tms-frontend", "exec": "/bin/true", "port": 3000, "after": ["tms-apii"]},
+            ]
+        }
+    )
+    cases = [
+        (("-e", services), "stack_services[1] (tms-frontend).port: port 3000 is already taken"),
+        (("-e", services), "stack_services[1] (tms-frontend).after[0]: 'tms-apii' is not a service"),
+        (("-e", "stack_email_policy=production"), "sso-test@gmail.test"),
+    ]
+    for extra, expected in cases:
+        code, output = deploy("staging", *extra)
+        assert code != 0
+        assert expected in re.sub(r"\s+", " ", output), output
+        assert "Take the deploy lock" not in output
+    assert (serving_release(host), releases(host)) == before
+
+
+def test_a_release_without_its_lockfile_is_refused_before_anything_is_built(host):
+    before = (serving_release(host), releases(host))
+    missing = commit("no lockfile", remove=["frontend/package-lock.json"])
+    code, output = deploy("staging-1")
+    assert code != 0
+    assert "Release %s has no frontend/package-lock.json" % missing in re.sub(r"\s+", " ", output), output
+    assert (serving_release(host), releases(host)) == before
+    commit("lockfile back", write={"frontend/package-lock.json": LOCKFILE})
 
 
 def test_a_new_version_deploys_without_a_failed_request(host):
@@ -143,3 +183,25 @@ def test_a_rolling_deploy_stops_at_the_host_that_fails_and_says_what_serves_wher
         assert get(second, "/api/health")[1]["release"] == before_second
     finally:
         second.run("systemctl stop squatter.service")
+
+
+def restore(*extra):
+    return playbook("restore", "staging-1", *extra)
+
+
+def test_a_backup_is_restored_only_when_confirmed_and_the_database_as_it_was_is_kept(host):
+    dump = sorted(host.check_output("ls %s/backups" % ROOT).split())[-1]
+    job = post_job(host)
+    code, output = restore("-e", "deploy_restore_backup=%s" % dump)
+    assert code != 0
+    assert "repeat it in deploy_restore_confirm" in re.sub(r"\s+", " ", output), output
+    assert get(host, "/api/jobs/%d" % job)[0] == 200, "a refused restore changed the database"
+
+    code, output = restore("-e", "deploy_restore_backup=%s" % dump, "-e", "deploy_restore_confirm=%s" % dump)
+    assert code == 0, output
+    assert get(host, "/api/jobs/%d" % job)[0] == 404, "the job made after the dump is still there"
+    status, body = get(host, "/api/health")
+    assert status == 200, body
+    kept = [d for d in host.check_output("ls %s/backups" % ROOT).split() if d.endswith("-before-restore.dump")]
+    assert kept, "no dump of the database as it was before the restore"
+    assert host.run("pg_restore --list %s/backups/%s" % (ROOT, kept[-1])).rc == 0

@@ -5,7 +5,9 @@
 
 Runs inside a lab host against 127.0.0.1 only. Stops at --seconds or when the
 stop file appears, whichever comes first, then writes a JSON summary: sent,
-failed, the failures' statuses or errors, and the achieved rate.
+failed, the failures' statuses or errors, the achieved rate, and the p50 and
+p99 latency of the requests in milliseconds. Used by the deploy scenario and
+by bench/deploy.py.
 """
 
 import argparse
@@ -28,6 +30,7 @@ def main():
     args = parser.parse_args()
     lock = threading.Lock()
     stats = {"sent": 0, "failed": 0, "failures": {}}
+    latencies = []
     started = time.monotonic()
     deadline = started + min(args.seconds, 600)
     interval = WORKERS / args.rate
@@ -37,6 +40,7 @@ def main():
         while time.monotonic() < deadline and not os.path.exists(args.stop_file):
             path = args.paths[(index + stats["sent"]) % len(args.paths)]
             outcome = None
+            sent_at = time.monotonic()
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", 80, timeout=5)
                 conn.request("GET", path)
@@ -47,6 +51,7 @@ def main():
             except OSError as exc:
                 outcome = "%s %s" % (path, type(exc).__name__)
             with lock:
+                latencies.append(time.monotonic() - sent_at)
                 stats["sent"] += 1
                 if outcome:
                     stats["failed"] += 1
@@ -60,7 +65,19 @@ def main():
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
-    stats.update(seconds=round(elapsed, 1), rate=round(stats["sent"] / elapsed, 1))
+    latencies.sort()
+
+    def percentile(fraction):
+        return (
+            round(1000 * latencies[min(len(latencies) - 1, int(fraction * len(latencies)))], 1) if latencies else None
+        )
+
+    stats.update(
+        seconds=round(elapsed, 1),
+        rate=round(stats["sent"] / elapsed, 1),
+        p50_ms=percentile(0.5),
+        p99_ms=percentile(0.99),
+    )
     with open(args.out + ".tmp", "w") as out:
         json.dump(stats, out)
     os.replace(args.out + ".tmp", args.out)

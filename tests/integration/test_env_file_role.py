@@ -149,7 +149,7 @@ def test_files_check_apply_reapply_and_no_secret_anywhere(tmp_path):
             "api: secret(s) TOKEN missing from env_file_secrets",
         ),
         ([{"name": "api", "exec": "x", "env_secrets": ["TOKEN"]}], {"TOKEN": ""}, "api: key(s) TOKEN empty"),
-        ([{"name": "api", "exec": "x", "env": {"2FA-KEY": "v"}}], {}, "api: invalid key name(s) 2FA-KEY"),
+        ([{"name": "api", "exec": "x", "env": {"2FA-KEY": "v"}}], {}, "api: invalid key name(s) '2FA-KEY'"),
         (
             [{"name": "api", "exec": "x", "env": {"TOKEN": "a"}, "env_secrets": ["TOKEN"]}],
             {"TOKEN": CANARY},

@@ -47,11 +47,21 @@ def compile_patterns(patterns, parameter):
     return compiled
 
 
-def negative_seconds(params, names):
-    """A message for the first of these durations that is negative, or None."""
+MAX_SECONDS = 86400.0
+
+
+def bad_seconds(params, names, maximum=MAX_SECONDS):
+    """A message for the first of these durations that is not a finite number of seconds from 0 to maximum.
+
+    NaN compares false with everything, so it would pass a plain "< 0" check and then make a wait loop
+    never end; infinity would do the same.
+    """
     for name in names:
-        if params[name] is not None and params[name] < 0:
-            return "%s is %s: it is a number of seconds, 0 or more." % (name, params[name])
+        value = params[name]
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= maximum:
+            return "%s is %r: it is a number of seconds from 0 to %d." % (name, value, maximum)
     return None
 
 
@@ -66,11 +76,14 @@ class Selection(object):
     with users=['tmsapp'], but not users=['www-data'].
     """
 
-    def __init__(self, cmdline=None, exe=None, users=None, units=None, cwd=None, prefix="allow_"):
-        self.prefix = prefix
-        self.cmdline = compile_patterns(cmdline, prefix + "cmdline")
-        self.exe = compile_patterns(exe, prefix + "exe")
-        self.cwd = compile_patterns(cwd, prefix + "cwd")
+    def __init__(self, cmdline=None, exe=None, users=None, units=None, cwd=None, prefix="allow_", names=None):
+        # The caller's own name for each kind, so messages name options that exist:
+        # allow_cmdline, reap_parents, strays[0].patterns, --pattern.
+        self.names = dict((kind, prefix + kind) for kind in ("cmdline", "exe", "cwd", "users", "units"))
+        self.names.update(names or {})
+        self.cmdline = compile_patterns(cmdline, self.names["cmdline"])
+        self.exe = compile_patterns(exe, self.names["exe"])
+        self.cwd = compile_patterns(cwd, self.names["cwd"])
         self.users = [str(u) for u in users or []]
         self.units = [normalize_unit(u) for u in units or []]
 
@@ -82,15 +95,15 @@ class Selection(object):
         """The kinds this process fails, each with the parameter value that would let it pass."""
         failed = []
         if self.cmdline and not any(p.search(process.command) for p in self.cmdline):
-            failed.append("%scmdline: ['%s']" % (self.prefix, _example_pattern(process)))
+            failed.append("%s: ['%s']" % (self.names["cmdline"], _example_pattern(process)))
         if self.exe and not (process.exe and any(p.search(process.exe) for p in self.exe)):
-            failed.append("%sexe: [%r]" % (self.prefix, process.exe or "<unreadable>"))
+            failed.append("%s: [%r]" % (self.names["exe"], process.exe or "<unreadable>"))
         if self.cwd and not (process.cwd and any(p.search(process.cwd) for p in self.cwd)):
-            failed.append("%scwd: [%r]" % (self.prefix, process.cwd or "<unreadable>"))
+            failed.append("%s: [%r]" % (self.names["cwd"], process.cwd or "<unreadable>"))
         if self.users and process.user not in self.users and str(process.uid) not in self.users:
-            failed.append("%susers: [%r]" % (self.prefix, process.user))
+            failed.append("%s: [%r]" % (self.names["users"], process.user))
         if self.units and process.unit not in self.units:
-            failed.append("%sunits: [%r]" % (self.prefix, process.unit or "<no unit>"))
+            failed.append("%s: [%r]" % (self.names["units"], process.unit or "<no unit>"))
         return failed
 
     def matches(self, process):

@@ -171,7 +171,7 @@ from ansible_collections.steadyops.stack.plugins.module_utils import _procfs, _s
 from ansible_collections.steadyops.stack.plugins.module_utils._process_policy import (
     PolicyError,
     Selection,
-    negative_seconds,
+    bad_seconds,
     normalize_unit,
     own_tree,
     protect_patterns,
@@ -186,7 +186,7 @@ class Reaper(object):
         params = module.params
         self.final_signal = None if params["final_signal"] == "none" else signal.SIGKILL
         self.protect = protect_patterns(params["protect"])
-        self.reap_parents = Selection(cmdline=params["reap_parents"], prefix="reap_parents")
+        self.reap_parents = Selection(cmdline=params["reap_parents"], names={"cmdline": "reap_parents"})
         self.stray_specs = []
         for index, spec in enumerate(params["strays"]):
             where = "strays[%d]" % index
@@ -197,7 +197,12 @@ class Reaper(object):
             self.stray_specs.append(
                 (
                     normalize_unit(spec["unit"]),
-                    Selection(cmdline=spec["patterns"], users=spec["users"], cwd=spec["cwd"], prefix=where + "."),
+                    Selection(
+                        cmdline=spec["patterns"],
+                        users=spec["users"],
+                        cwd=spec["cwd"],
+                        names={"cmdline": where + ".patterns", "users": where + ".users", "cwd": where + ".cwd"},
+                    ),
                 )
             )
         self.result = {
@@ -388,9 +393,9 @@ def build_module():
 
 def main():
     module = build_module()
-    negative = negative_seconds(module.params, ("min_age", "reap_wait", "grace"))
-    if negative:
-        module.fail_json(msg=negative)
+    wrong = bad_seconds(module.params, ("min_age", "reap_wait", "grace"))
+    if wrong:
+        module.fail_json(msg=wrong)
     if not module.params["zombies"] and not module.params["strays"]:
         module.fail_json(msg="Nothing to do: zombies is false and strays is empty. Enable one of them.")
     try:

@@ -199,7 +199,7 @@ from ansible_collections.steadyops.stack.plugins.module_utils._port_release impo
 from ansible_collections.steadyops.stack.plugins.module_utils._process_policy import (
     PolicyError,
     Selection,
-    negative_seconds,
+    bad_seconds,
     normalize_unit,
     protect_patterns,
 )
@@ -364,12 +364,13 @@ def validate(module):
     ports = [params["port"]] if params["port"] is not None else params["ports"]
     if not ports:
         module.fail_json(msg="ports is empty: give at least one port to free.")
-    bad = [p for p in ports if not 1 <= p <= 65535]
+    # A YAML true is an int to Python (port 1): refused like any other non-port.
+    bad = [p for p in ports if isinstance(p, bool) or not 1 <= p <= 65535]
     if bad:
         module.fail_json(msg="Invalid port(s) %s: a port is a number from 1 to 65535." % ", ".join(str(p) for p in bad))
-    negative = negative_seconds(params, ("grace", "timeout"))
-    if negative:
-        module.fail_json(msg=negative)
+    wrong = bad_seconds(params, ("grace", "timeout"))
+    if wrong:
+        module.fail_json(msg=wrong)
     if not any(params[k] for k in ("allow_cmdline", "allow_exe", "allow_users", "allow_units")):
         module.fail_json(
             msg="Say which holders may be stopped: give at least one of allow_cmdline, allow_exe, allow_users "

@@ -58,7 +58,21 @@ def test_other_holder_is_refused_and_survives(helper):
         result = run(helper, "--unit", "tms-frontend", "--port", str(port), "--pattern", "/next-server ")
         assert result.returncode == 1
         assert "refusing to free %d for tms-frontend.service; nothing was signalled" % port in result.stderr
-        assert "--cmdline: ['postgres']" in result.stderr
+        assert "--pattern: ['postgres']" in result.stderr
         assert alive(proc.pid)
     finally:
         stop(proc)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--port", "3000", "--grace", "nan"), "free_port: grace is nan: it is a number of seconds from 0 to 86400"),
+        (("--port", "3000", "--timeout", "inf"), "free_port: timeout is inf"),
+        (("--port", "70000"), "free_port: invalid port(s) [70000]"),
+    ],
+)
+def test_bad_input_is_refused_before_anything_is_read(helper, args, message):
+    result = run(helper, "--unit", "tms-frontend", "--pattern", "x", *args)
+    assert result.returncode == 1
+    assert message in result.stderr

@@ -138,10 +138,12 @@ def test_own_process_tree_and_pid_1_are_never_strays():
     [
         ({"zombies": False}, "Nothing to do"),
         ({"min_age": -5}, "min_age is -5.0"),
+        ({"reap_wait": "nan"}, "reap_wait is nan: it is a number of seconds from 0 to 86400"),
+        ({"grace": "inf"}, "grace is inf"),
         ({"strays": [{"unit": "web", "patterns": []}]}, "strays[0] (unit web) has no patterns"),
-        ({"strays": [{"unit": "web", "patterns": ["[unclosed"]}]}, "is not a valid regular expression"),
+        ({"strays": [{"unit": "web", "patterns": ["[unclosed"]}]}, "strays[0].patterns: '[unclosed' is not a valid"),
         ({"strays": [{"patterns": ["x"]}]}, "unit"),
-        ({"reap_parents": ["(bad"]}, "reap_parentscmdline"),
+        ({"reap_parents": ["(bad"]}, "reap_parents: '(bad' is not a valid regular expression"),
     ],
 )
 def test_bad_input_fails_clearly(args, message):

@@ -156,7 +156,11 @@ def test_protected_holder_is_never_signalled(listeners):
         ({"port": 3000, "ports": [3001], "allow_cmdline": ["x"]}, "mutually exclusive"),
         ({"port": 3000}, "Say which holders may be stopped"),
         ({"port": 3000, "allow_cmdline": ["(next"]}, "allow_cmdline: '(next' is not a valid regular expression"),
-        ({"port": 3000, "allow_cmdline": ["x"], "grace": -1}, "grace is -1.0"),
+        ({"port": 3000, "allow_cmdline": ["x"], "grace": -1}, "grace is -1.0: it is a number of seconds from 0"),
+        ({"port": 3000, "allow_cmdline": ["x"], "grace": "nan"}, "grace is nan"),
+        ({"port": 3000, "allow_cmdline": ["x"], "timeout": "inf"}, "timeout is inf"),
+        ({"port": 3000, "allow_cmdline": ["x"], "timeout": 1e9}, "timeout is 1000000000.0"),
+        ({"port": True, "allow_cmdline": ["x"]}, "Invalid port(s) True"),
         ({"port": 3000, "allow_cmdline": ["x"], "protocol": "sctp"}, "protocol"),
     ],
 )

@@ -8,6 +8,9 @@ from pathlib import Path
 ROOT = "/opt/tms"
 PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", "/nonexistent")
 REPO = Path(os.environ.get("STEADYOPS_DEMO_REPO", "/nonexistent"))
+# scripts/molecule.sh may run this scenario on hosts with a prefix (a lane of its own).
+FIRST = os.environ.get("STEADYOPS_LAB_PREFIX", "") + "staging-1"
+SECOND = os.environ.get("STEADYOPS_LAB_PREFIX", "") + "staging-2"
 
 
 def git(*args):

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import testinfra
-from helpers import ROOT, commit, deploy, get, main_pids, playbook, post_job, serving_release
+from helpers import FIRST, ROOT, SECOND, commit, deploy, get, main_pids, playbook, post_job, serving_release
 
-testinfra_hosts = ["ansible://staging-1"]
+testinfra_hosts = ["ansible://" + FIRST]
 LOADGEN = (
     "python3 /usr/local/lib/steadyops-loadgen.py --rate 60 --seconds 240"
     " --stop-file /run/loadgen.stop --out /run/loadgen.json /health /api/health"
@@ -77,7 +77,7 @@ def test_preflight_refuses_before_any_host_changes(host):
 def test_a_release_without_its_lockfile_is_refused_before_anything_is_built(host):
     before = (serving_release(host), releases(host))
     missing = commit("no lockfile", remove=["frontend/package-lock.json"])
-    code, output = deploy("staging-1")
+    code, output = deploy(FIRST)
     assert code != 0
     assert "Release %s has no frontend/package-lock.json" % missing in re.sub(r"\s+", " ", output), output
     assert (serving_release(host), releases(host)) == before
@@ -87,11 +87,11 @@ def test_a_release_without_its_lockfile_is_refused_before_anything_is_built(host
 def test_a_new_version_deploys_without_a_failed_request(host):
     before = serving_release(host)
     release = commit("v2: a new version", write={"VERSION": "v2\n"})
-    (code, output), load = under_load(host, lambda: deploy("staging-1"))
+    (code, output), load = under_load(host, lambda: deploy(FIRST))
     assert code == 0, output
     assert serving_release(host) == release
     assert get(host, "/api/health")[1]["release"] == release
-    assert "staging-1: serves %s (new; was %s)" % (release, before) in output
+    assert "%s: serves %s (new; was %s)" % (FIRST, release, before) in output
     assert load["failed"] == 0, load
     print("gapless deploy under load:", load)
 
@@ -99,7 +99,7 @@ def test_a_new_version_deploys_without_a_failed_request(host):
 def test_without_gapless_switching_the_same_deploy_fails_requests(host):
     # The baseline that proves the load test can fail: restarts in place leave a gap.
     release = commit("v3: another version", write={"VERSION": "v3\n"})
-    (code, output), load = under_load(host, lambda: deploy("staging-1", "-e", "deploy_gapless=false"))
+    (code, output), load = under_load(host, lambda: deploy(FIRST, "-e", "deploy_gapless=false"))
     assert code == 0, output
     assert serving_release(host) == release
     assert load["failed"] > 0, load
@@ -109,11 +109,11 @@ def test_without_gapless_switching_the_same_deploy_fails_requests(host):
 def test_a_release_whose_health_fails_is_rolled_back(host):
     good = serving_release(host)
     broken = commit("v4: health fails", write={"BREAK_API_HEALTH": "on purpose\n"})
-    code, output = deploy("staging-1")
+    code, output = deploy(FIRST)
     assert code != 0
     assert re.search(
-        r"staging-1: the deploy of release %s failed at\s+Check each service answers its health URL\s+"
-        r"\[tms-api@800[01]\.service\]" % broken,
+        r"%s: the deploy of release %s failed at\s+Check each service answers its health URL\s+"
+        r"\[tms-api@800[01]\.service\]" % (FIRST, broken),
         output,
     ), output
     assert "Rolled back to release %s; it serves and is healthy" % good in re.sub(r"\s+", " ", output)
@@ -129,7 +129,7 @@ def test_a_failing_migration_ends_the_deploy_before_the_switch(host):
     units = ["tms-worker.service"]
     before = main_pids(host, units)
     broken = commit("v6: a broken migration", write={"migrations/002_broken.sql": "CREATE TABLE broken (;\n"})
-    code, output = deploy("staging-1")
+    code, output = deploy(FIRST)
     assert code != 0
     assert "migration 002_broken.sql failed" in output, output
     assert serving_release(host) == good
@@ -144,7 +144,7 @@ def test_a_deploy_refuses_while_another_holds_the_lock(host):
     owner = json.dumps({"owner": "alice@laptop (ansible-playbook)", "since": "2026-11-29T08:00:00Z"})
     host.check_output("echo '%s' > %s/deploy.lock/owner.json" % (owner, ROOT))
     try:
-        code, output = deploy("staging-1")
+        code, output = deploy(FIRST)
         assert code != 0
         holder = r"is held by alice@laptop \(ansible-playbook\) \(since\s+2026-11-29T08:00:00Z\)"
         assert re.search(holder, output), output
@@ -156,7 +156,7 @@ def test_a_deploy_refuses_while_another_holds_the_lock(host):
 
 
 def test_a_rolling_deploy_stops_at_the_host_that_fails_and_says_what_serves_where(host):
-    second = other_host("staging-2")
+    second = other_host(SECOND)
     before_second = serving_release(second)
     serving_port = re.search(r":(\d+);", second.file("/etc/nginx/steadyops-upstreams/tms-api.conf").content_string)
     idle = {"8000": 8001, "8001": 8000}[serving_port.group(1)]
@@ -170,15 +170,9 @@ def test_a_rolling_deploy_stops_at_the_host_that_fails_and_says_what_serves_wher
         flat = re.sub(r"\s+", " ", output)
         assert serving_release(host) == release
         assert serving_release(second) == before_second
-        assert "staging-1: serves %s (new; was" % release in flat
-        assert (
-            "staging-2: serves %s (rolled back from %s: Free the ports of the services about to start"
-            % (
-                before_second,
-                release,
-            )
-            in flat
-        ), flat[-3000:]
+        assert "%s: serves %s (new; was" % (FIRST, release) in flat
+        rolled_back = "%s: serves %s (rolled back from %s: Free the ports of the services about to start"
+        assert rolled_back % (SECOND, before_second, release) in flat, flat[-3000:]
         assert "squatter.service" in flat
         assert get(second, "/api/health")[1]["release"] == before_second
     finally:
@@ -186,7 +180,7 @@ def test_a_rolling_deploy_stops_at_the_host_that_fails_and_says_what_serves_wher
 
 
 def restore(*extra):
-    return playbook("restore", "staging-1", *extra)
+    return playbook("restore", FIRST, *extra)
 
 
 def test_a_backup_is_restored_only_when_confirmed_and_the_database_as_it_was_is_kept(host):

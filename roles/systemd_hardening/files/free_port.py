@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _port_release
 import _signals
-from _process_policy import PolicyError, Selection, normalize_unit, protect_patterns
+from _process_policy import PolicyError, Selection, bad_seconds, normalize_unit, protect_patterns
 
 
 def main():
@@ -35,10 +35,14 @@ def main():
     parser.add_argument("--timeout", type=float, default=15.0)
     args = parser.parse_args()
     unit = normalize_unit(args.unit)
+    wrong = bad_seconds(vars(args), ("grace", "timeout"))
+    bad_ports = [p for p in args.port if not 1 <= p <= 65535]
+    if wrong or bad_ports:
+        sys.exit("free_port: %s" % (wrong or "invalid port(s) %s: a port is a number from 1 to 65535" % bad_ports))
     if not args.pattern:
         print("free_port: no --pattern: nothing may be stopped, so %s's ports are only checked" % unit, file=sys.stderr)
     try:
-        selection = Selection(cmdline=args.pattern, users=args.user, prefix="--")
+        selection = Selection(cmdline=args.pattern, users=args.user, names={"cmdline": "--pattern", "users": "--user"})
         protect = protect_patterns()
     except PolicyError as exc:
         sys.exit("free_port: %s" % exc)

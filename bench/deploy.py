@@ -73,13 +73,13 @@ def main():
     env["STEADYOPS_DEMO_REPO"] = repo = os.path.join(workdir, "tms-app")
     run("bash", "scripts/demo_repo.sh", repo, "examples/tms", env=env)
 
-    provision, _ = timed_playbook("provision", env)
-    first, _ = timed_playbook("deploy", env)
+    provision = timed_playbook("provision", env)[0]
+    first = timed_playbook("deploy", env)[0]
     cold = provision + first
     noop, noop_recap = timed_playbook("deploy", env)
     run("docker", "cp", str(ROOT / "molecule/shared/files/loadgen.py"), "%s:%s" % (HOST, LOADGEN))
 
-    _, idle = load_during(None, seconds=30)
+    idle = load_during(None, seconds=30)[1]
 
     def bump(*extra):
         Path(repo, "VERSION").write_text("%f\n" % time.time())

@@ -5,7 +5,14 @@ from pathlib import Path
 import psycopg
 
 # Shared with the queue_maintenance Molecule scenario, which loads the same file on its hosts.
-SCHEMA = (Path(__file__).parent / "queue_schema.sql").read_text()
+# The demo stack's queue migration, then the tables only the tests need.
+SCHEMA = "\n".join(
+    path.read_text()
+    for path in (
+        Path(__file__).resolve().parents[2] / "examples/tms/migrations/001_job_queue.sql",
+        Path(__file__).parent / "queue_schema.sql",
+    )
+)
 
 TERMINAL = ("completed", "dead_letter")
 

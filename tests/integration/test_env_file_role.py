@@ -151,6 +151,12 @@ def test_files_check_apply_reapply_and_no_secret_anywhere(tmp_path):
         ([{"name": "api", "exec": "x", "env_secrets": ["TOKEN"]}], {"TOKEN": ""}, "api: key(s) TOKEN empty"),
         ([{"name": "api", "exec": "x", "env": {"2FA-KEY": "v"}}], {}, "api: invalid key name(s) '2FA-KEY'"),
         (
+            [{"name": "../../../etc/x", "exec": "x"}],
+            {},
+            "stack_services[1] (../../../etc/x).name: '../../../etc/x' is not a usable unit name",
+        ),
+        ([{"name": "api\nx", "exec": "x"}], {}, "'api\\nx' is not a usable unit name"),
+        (
             [{"name": "api", "exec": "x", "env": {"TOKEN": "a"}, "env_secrets": ["TOKEN"]}],
             {"TOKEN": CANARY},
             "api: key(s) TOKEN given more than once",

@@ -107,6 +107,16 @@ def with_port(url, from_port, to_port):
     return _service_model.with_port(url, from_port, to_port)
 
 
+def nginx_route_problems(routes, services, server_name=None):
+    """Sentences naming each nginx route (and the server_name) nginx must not be given."""
+    return _service_model.route_problems(routes, services, server_name)
+
+
+def path_problems(paths):
+    """Sentences naming each path (a mapping of variable name to path) that must not be written."""
+    return _service_model.path_problems(paths or {})
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -117,5 +127,7 @@ class FilterModule(object):
             "running_instances": running_instances,
             "cutover_plan": cutover_plan,
             "stray_spec": stray_spec,
+            "nginx_route_problems": nginx_route_problems,
+            "path_problems": path_problems,
             "with_port": with_port,
         }

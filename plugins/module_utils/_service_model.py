@@ -198,6 +198,66 @@ def _after_problems(services, names):
     return found
 
 
+URL_PATH = re.compile(r"/[A-Za-z0-9._~/-]*")
+SERVER_NAME = re.compile(r"[A-Za-z0-9*_.-]+( [A-Za-z0-9*_.-]+)*")
+SAFE_PATH = re.compile(r"/[A-Za-z0-9._@+/-]*")
+
+
+def _has_dot_segment(path):
+    return any(part in (".", "..") for part in path.split("/"))
+
+
+def route_problems(routes, services, server_name=None):
+    """Problems of nginx routes (and the server_name) before they are written into nginx's config.
+
+    Each route is a location prefix and the service it goes to; what nginx parses is limited to
+    characters that cannot end a directive or open a block (no ';', '{', space, quote, newline).
+    """
+    found = []
+    ported = [s.get("name") for s in services or [] if isinstance(s, dict) and s.get("port") is not None]
+    if server_name is not None and not (isinstance(server_name, str) and SERVER_NAME.fullmatch(server_name)):
+        found.append(
+            "server_name %r: host names separated by single spaces (letters, digits, '.', '-', '*')" % (server_name,)
+        )
+    if not isinstance(routes, list):
+        found.append("the nginx routes must be a list of {path, service}")
+        return found
+    for index, route in enumerate(routes):
+        where = "routes[%d]" % index
+        if not isinstance(route, dict):
+            found.append("%s: a route is a mapping with path and service" % where)
+            continue
+        for field in ("path", "health"):
+            value = route.get(field)
+            if value is None and field == "health":
+                continue
+            if not isinstance(value, str) or not URL_PATH.fullmatch(value) or _has_dot_segment(value):
+                found.append(
+                    "%s.%s %r: a URL path from '/' of letters, digits and . _ ~ / - (no '..', no ';' or '{')"
+                    % (where, field, value)
+                )
+        if route.get("service") not in ported:
+            found.append("%s.service %r: not a service of stack_services with a port" % (where, route.get("service")))
+    return found
+
+
+def path_problems(paths):
+    """Problems of file-system paths (name -> value) that roles write into files root reads.
+
+    Absolute, no '.' or '..' segment, no character that a unit, crontab or shell line would
+    take as a separator (letters, digits and . _ @ + / - only).
+    """
+    found = []
+    for name in sorted(paths):
+        value = paths[name]
+        if not isinstance(value, str) or not SAFE_PATH.fullmatch(value) or _has_dot_segment(value.rstrip("/")):
+            found.append(
+                "%s %r: an absolute path of letters, digits and . _ @ + / - (no '..', no space, ';' or newline)"
+                % (name, value)
+            )
+    return found
+
+
 def model_problems(services):
     """Every problem of the whole service model, each naming the entry and the field; [] when usable.
 

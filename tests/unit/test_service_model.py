@@ -127,3 +127,53 @@ def test_without_gapless_switching_a_gapless_service_restarts_in_place():
     assert [(p["serving"]["unit"], p["start"]["unit"], p["restart"]) for p in plan] == [
         ("web@3001.service", "web@3001.service", True)
     ]
+
+
+ROUTES = [{"path": "/api/", "service": "api", "health": "/api/health"}, {"path": "/", "service": "web"}]
+
+
+def test_the_example_routes_and_server_name_are_usable():
+    assert _service_model.route_problems(ROUTES, [API, WEB, WORKER], "staging-1 tms.example.com") == []
+
+
+@pytest.mark.parametrize(
+    ("route", "server_name", "expected"),
+    [
+        ({"path": "/x/ { location /y/ { alias /etc/; }", "service": "api"}, None, "routes[0].path '/x/ { location"),
+        ({"path": "/x/;", "service": "api"}, None, "routes[0].path '/x/;'"),
+        ({"path": "/x/\nreturn 200;", "service": "api"}, None, "routes[0].path '/x/\\nreturn 200;'"),
+        ({"path": "/../x/", "service": "api"}, None, "routes[0].path '/../x/'"),
+        ({"path": "x/", "service": "api"}, None, "routes[0].path 'x/'"),
+        ({"path": "/x/", "service": "api", "health": "/h;x"}, None, "routes[0].health '/h;x'"),
+        ({"path": "/x/", "service": "worker"}, None, "routes[0].service 'worker': not a service"),
+        ({"path": "/x/", "service": "api"}, "a; include /etc/x", "server_name 'a; include /etc/x'"),
+        ({"path": "/x/", "service": "api"}, "a\nb", "server_name 'a\\nb'"),
+    ],
+)
+def test_a_route_or_server_name_nginx_would_parse_as_more_is_refused(route, server_name, expected):
+    found = _service_model.route_problems([route], [API, WEB, WORKER], server_name)
+    assert len(found) == 1, found
+    assert found[0].startswith(expected), found
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("/opt/tms", True),
+        ("/etc/steadyops/health.json", True),
+        ("/var/log/steadyops-health.log", True),
+        ("opt/tms", False),
+        ("/opt/../etc", False),
+        ("/opt/./tms", False),
+        ("/etc/x.json; rm -rf /", False),
+        ("/var/log/x.log\nExecStartPre=/bin/true", False),
+        ("/opt/my app", False),
+        ("/opt/$HOME", False),
+        (None, False),
+    ],
+)
+def test_paths_written_into_root_read_files_are_plain_and_absolute(value, ok):
+    found = _service_model.path_problems({"health_check_config": value})
+    assert (found == []) is ok, found
+    if not ok:
+        assert found[0].startswith("health_check_config %r: an absolute path" % (value,))

@@ -65,6 +65,10 @@ def test_preflight_refuses_before_any_host_changes(host):
         (("-e", services), "stack_services[1] (tms-frontend).port: port 3000 is already taken"),
         (("-e", services), "stack_services[1] (tms-frontend).after[0]: 'tms-apii' is not a service"),
         (("-e", "stack_email_policy=production"), "sso-test@gmail.test"),
+        (
+            ("-e", json.dumps({"stack_nginx_routes": [{"path": "/x/ { alias /etc/; }", "service": "tms-api"}]})),
+            "routes[0].path '/x/ { alias /etc/; }'",
+        ),
     ]
     for extra, expected in cases:
         code, output = deploy("staging", *extra)

@@ -228,3 +228,21 @@ def test_switching_to_a_release_that_is_not_built_is_refused(host, tmp_path, che
     assert rc == 2, output
     assert "There is no complete release 0123456789ab" in " ".join(output.split())
     assert tree(host) == before
+
+
+@pytest.mark.parametrize(
+    ("extra_vars", "tasks_from", "message"),
+    [
+        ({"release_switch_to": "../../../etc"}, "switch", 'release_switch_to "../../../etc" is not a release id'),
+        ({"release_switch_to": "x\nExecStart=/bin/sh"}, "switch", "is not a release id"),
+        (archive_source("v5", stack_app_root="opt/tms"), "main", "release_app_root 'opt/tms': an absolute path"),
+    ],
+    ids=["switch-to-a-path", "switch-to-a-newline", "relative-app-root"],
+)
+def test_a_path_that_would_leave_its_root_is_refused(host, tmp_path, extra_vars, tasks_from, message):
+    before = tree(host)
+    rc, output, counters = play(host, tmp_path, extra_vars, tasks_from=tasks_from)
+    assert rc == 2, output
+    assert message in " ".join(output.split())
+    assert counters["changed"] == 0
+    assert tree(host) == before

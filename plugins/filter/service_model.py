@@ -42,7 +42,7 @@ def service_instances(services):
             instances.append(
                 {
                     "name": service["name"],
-                    "unit": "%s@%d.service" % (service["name"], port) if gapless else service["name"] + ".service",
+                    "unit": _service_model.instance_unit(service["name"], port if gapless else None),
                     "port": port,
                     "gapless": gapless,
                     "health": health,

@@ -295,6 +295,14 @@ def model_problems(services):
     return found
 
 
+def instance_unit(name, port=None):
+    """The unit of one instance: C(name@port.service) for a port of a gapless pair, else C(name.service).
+
+    The one naming rule; the filters and the health check program on the hosts both use it.
+    """
+    return "%s@%d.service" % (name, port) if port is not None else name + ".service"
+
+
 def instance_ports(service):
     """The ports a service's instances listen on: its blue/green pair, or its one port."""
     ports = [service.get("port"), service.get("gapless_port")]

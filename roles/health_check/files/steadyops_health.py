@@ -270,8 +270,8 @@ def serving_instance(service):
     """
     ports = service.get("gapless_ports") or []
     if not ports:
-        return dict(service, unit=service["name"] + ".service")
-    units = ["%s@%d.service" % (service["name"], port) for port in ports]
+        return dict(service, unit=_service_model.instance_unit(service["name"]))
+    units = [_service_model.instance_unit(service["name"], port) for port in ports]
     serving = 0
     for index, unit in enumerate(units):
         state = subprocess.run(["systemctl", "is-enabled", unit], capture_output=True, text=True, check=False)

@@ -56,3 +56,42 @@ def listeners(spawned):
         return proc, port
 
     return start
+
+
+LAB_IMAGE = os.environ.get("STEADYOPS_LAB_IMAGE", "steadyops/systemd-debian12:latest")
+# A program a container runs, named so that only this test's pattern can match it.
+CONTAINER_LISTENER = (
+    "import socket, sys, time\n"
+    "s = socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen()\n"
+    "print('listening', flush=True)\n"
+    "time.sleep(600)\n"
+)
+
+
+@pytest.fixture
+def docker_host_listener():
+    """A container (the lab's local image; no registry) on the host network holding a port: (Container, port).
+
+    Its process is visible in this machine's /proc, in another PID namespace.
+    """
+    from support.containers import Container  # noqa: PLC0415 - only tests that use Docker import it
+
+    port = spawn_listener_port()
+    container = Container.run(
+        LAB_IMAGE,
+        ["python3", "-c", CONTAINER_LISTENER, str(port), "steadyops-container-marker"],
+        network="host",
+        ready="listening",
+    )
+    try:
+        yield container, port
+    finally:
+        container.remove()
+
+
+def spawn_listener_port():
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

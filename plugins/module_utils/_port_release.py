@@ -2,10 +2,18 @@
 # Copyright: (c) 2026, steadyops engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Who holds a port and whether each holder may be stopped.
+"""Who holds a port and what may be done about each holder.
 
-Shared by the port_free module and the free_port.py pre-start helper that
-units run on the hosts. Standard library only.
+Shared by the port_free module, the free_port.py pre-start helper that units
+run on the hosts, and the health check. Standard library only.
+
+A holder is one of:
+- a process of the rightful owner (a unit and the sockets that activate it): kept;
+- a process systemd would start again (a service, a user unit, a delegated
+  subtree) or a socket systemd listens on for a unit: only ever stopped as a
+  unit, and only when the caller's allow_units names it;
+- any other process: signalled by pid when it matches the caller's selection.
+Anything else is refused, naming the holder and the option that would allow it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,56 +21,155 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 try:
-    from ansible_collections.steadyops.stack.plugins.module_utils import _procfs
-    from ansible_collections.steadyops.stack.plugins.module_utils._process_policy import own_tree, refusal
+    from ansible_collections.steadyops.stack.plugins.module_utils import _procfs, _systemd
+    from ansible_collections.steadyops.stack.plugins.module_utils._process_policy import (
+        normalize_unit,
+        own_tree,
+        refusal,
+    )
 except ImportError:  # copied next to _procfs.py on a host
     import _procfs  # type: ignore[no-redef]
-    from _process_policy import own_tree, refusal  # type: ignore[no-redef]
+    import _systemd  # type: ignore[no-redef]
+    from _process_policy import normalize_unit, own_tree, refusal  # type: ignore[no-redef]
+
+KEEP, SIGNAL, STOP, REFUSE = "keep", "signal", "stop", "refuse"
 
 
 def socket_label(entry):
     return "%s/%s:%d" % (entry["protocol"], entry["local_address"], entry["local_port"])
 
 
-def current_holders(ports, protocol="tcp", address=None, owner_unit=None, proc=_procfs.PROC):
-    """({pid: Process}, {pid: sockets}, ownerless sockets, kept) where kept are owner_unit's holders."""
+class Owner(object):
+    """The rightful owner of the ports: a unit, plus the units tied to it by socket activation."""
+
+    def __init__(self, unit=None, systemd=_systemd):
+        self.units = set()
+        self.control_groups = {}
+        if unit:
+            unit = normalize_unit(unit)
+            self.units = {unit, *systemd.triggers(unit)}
+            self.control_groups = systemd.control_groups(self.units)
+
+    def holds(self, process):
+        if not self.units:
+            return False
+        if self.control_groups:
+            # systemd's own answer: a process of a same-named sub-cgroup elsewhere is not ours.
+            return any(_in_group(process.cgroup, cg) for cg in self.control_groups.values() if cg)
+        return process.unit in self.units
+
+
+def _in_group(cgroup, control_group):
+    return bool(cgroup) and (cgroup == control_group or cgroup.startswith(control_group.rstrip("/") + "/"))
+
+
+class Holder(object):
+    """One process holding some of the ports, and what is to be done with it."""
+
+    def __init__(self, process, sockets):
+        self.process = process
+        self.sockets = sockets
+        self.labels = [socket_label(s) for s in sockets]
+        self.action = None
+        self.units = []  # units to stop, for STOP
+        self.why = None  # the refusal, for REFUSE
+
+    def as_dict(self):
+        return dict(self.process.as_dict(), ports=self.labels, action=self.action, units=list(self.units))
+
+
+def current_holders(ports, protocol="tcp", address=None, owner=None, proc=_procfs.PROC, systemd=_systemd):
+    """([Holder], ownerless sockets, [kept Holder]) for the ports now.
+
+    Holders of PID 1 that are sockets systemd listens on for the owner are kept too.
+    """
+    owner = owner or Owner()
     by_pid, ownerless = _procfs.port_holders(ports, protocol, address, proc)
-    table, kept = {}, []
-    for pid in list(by_pid):
-        process = _procfs.read_process(pid, proc)
+    root = _procfs.manager_root(proc)
+    sockets_by_port = systemd.socket_units(set(ports)) if 1 in by_pid else {}
+    holders, kept = [], []
+    for pid in sorted(by_pid):
+        process = _procfs.read_process(pid, proc, root=root)
         if process is None:
-            del by_pid[pid]  # exited while we looked
-        elif owner_unit and process.unit == owner_unit:
-            kept.append(dict(process.as_dict(), ports=[socket_label(s) for s in by_pid.pop(pid)]))
+            continue  # exited while we looked
+        holder = Holder(process, by_pid[pid])
+        if pid == 1:
+            holder.units = _socket_units(holder.sockets, sockets_by_port)
+        if owner.holds(process) or (holder.units and owner.units & set(holder.units)):
+            holder.action = KEEP
+            kept.append(holder)
         else:
-            table[pid] = process
-    return table, by_pid, ownerless, kept
+            holders.append(holder)
+    return holders, ownerless, kept
 
 
-def judge(table, by_pid, selection, protect, proc=_procfs.PROC):
-    """[(process, socket labels, why not)] per holder; `why not` is None for a holder that may be stopped."""
-    # Reading the whole process table costs; only a port with holders needs it.
-    self_tree = own_tree(_procfs.process_table(proc)) if table else set()
-    verdicts = []
-    for pid in sorted(table):
-        process = table[pid]
-        labels = [socket_label(s) for s in by_pid[pid]]
-        who = "pid %d (user %s, %r, unit %s) holds %s" % (
-            pid,
-            process.user,
-            process.short_command(),
-            process.unit or "none",
-            ", ".join(labels),
-        )
+def _socket_units(sockets, sockets_by_port):
+    units = []
+    for entry in sockets:
+        for socket_unit, activates in sockets_by_port.get(entry["local_port"], []):
+            for unit in [socket_unit, *activates]:
+                if unit not in units:
+                    units.append(unit)
+    return units
+
+
+def _who(holder):
+    process = holder.process
+    return "pid %d (user %s, %r, %s) holds %s" % (
+        process.pid,
+        process.user,
+        process.short_command(),
+        process.owner.describe() if process.owner is not None else "no unit",
+        ", ".join(holder.labels),
+    )
+
+
+def judge(holders, selection, protect, proc=_procfs.PROC, self_tree=None):
+    """Decide each holder's action: SIGNAL, STOP (its units) or REFUSE (with why). Returns holders."""
+    if self_tree is None:
+        # Reading the whole process table costs; only a port with holders needs it.
+        self_tree = own_tree(_procfs.process_table(proc)) if holders else set()
+    allow_units = selection.names["units"]
+    for holder in holders:
+        process, who = holder.process, _who(holder)
+        if process.pid == 1 and holder.units:
+            socket_unit = holder.units[0]
+            if set(holder.units) & set(selection.units):
+                holder.action = STOP
+                continue
+            holder.action = REFUSE
+            holder.why = "systemd (pid 1) holds %s for socket unit %s, which starts %s on demand: to stop them, " \
+                "set %s: [%r]." % (
+                    ", ".join(holder.labels), socket_unit, ", ".join(holder.units[1:]) or "nothing", allow_units,
+                    socket_unit,
+                )  # fmt: skip
+            continue
         why = refusal(process, self_tree, protect)
         if why:
-            verdicts.append((process, labels, "%s: it is never stopped because %s." % (who, why)))
+            holder.action, holder.why = REFUSE, "%s: it is never stopped because %s." % (who, why)
+            continue
+        owner = process.owner
+        missing = [m for m in selection.mismatches(process) if not m.startswith(allow_units + ":")]
+        if owner is not None and owner.restarted_by_systemd:
+            if process.unit in selection.units and not missing:
+                holder.action, holder.units = STOP, [process.unit]
+                continue
+            holder.action = REFUSE
+            holder.why = (
+                "%s: systemd would start it again, so it is never signalled by pid; to stop %s, set %s: [%r]%s."
+                % (who, process.unit, allow_units, process.unit, (" and " + " and ".join(missing)) if missing else "")
+            )
             continue
         missing = selection.mismatches(process)
         if missing:
-            verdicts.append(
-                (process, labels, "%s and is not allowed; to allow it, set %s." % (who, " and ".join(missing)))
-            )
+            holder.action = REFUSE
+            holder.why = "%s and is not allowed; to allow it, set %s." % (who, " and ".join(missing))
             continue
-        verdicts.append((process, labels, None))
-    return verdicts
+        holder.action = SIGNAL
+    return holders
+
+
+def settle_seconds(units, systemd=_systemd, minimum=1.0):
+    """How long a freed port must stay free: longer than any restart delay of the units involved."""
+    delays = [d for d in systemd.restart_delays(units).values() if d is not None] if units else []
+    return max([minimum] + [d + 1.0 for d in delays])

@@ -35,15 +35,39 @@ class PolicyError(ValueError):
     """Bad selection input; the message says what to change."""
 
 
-def compile_patterns(patterns, parameter):
+# Command lines of unrelated programs. A pattern that finds all of them selects
+# every process on a host (".", "\\S", "^"): the most dangerous input taken here.
+_UNRELATED_COMMANDS = (
+    "/sbin/init",
+    "sshd: admin@pts/0",
+    "-bash",
+    "/usr/bin/dockerd -H fd://",
+    "postgres: checkpointer",
+    "[kthreadd]",
+    "Z",
+)
+
+
+def matches_everything(compiled):
+    """Whether a pattern selects any process at all: it matches the empty string or every unrelated command."""
+    return compiled.search("") is not None or all(compiled.search(c) for c in _UNRELATED_COMMANDS)
+
+
+def compile_patterns(patterns, parameter, allow_everything=False):
     compiled = []
     for pattern in patterns or []:
         try:
-            compiled.append(re.compile(pattern))
+            regex = re.compile(pattern)
         except re.error as exc:
             raise PolicyError(
                 "%s: %r is not a valid regular expression (%s); fix or quote it" % (parameter, pattern, exc)
             ) from None
+        if not allow_everything and matches_everything(regex):
+            raise PolicyError(
+                "%s: %r matches every process (it finds the empty string, or sshd, dockerd and init alike); "
+                "name the program, e.g. '(^|/)next-server( |$)'" % (parameter, pattern)
+            )
+        compiled.append(regex)
     return compiled
 
 
@@ -131,6 +155,8 @@ def refusal(process, self_tree, protect):
         return "PID 1 is never signalled"
     if process.is_kernel_thread:
         return "it is a kernel thread"
+    if process.owner is not None and process.owner.is_foreign:
+        return "it runs in %s, which this host does not manage" % process.owner.describe()
     if process.pid in self_tree:
         return "it belongs to this module's own process tree (the Ansible connection)"
     for pattern in protect:
@@ -141,4 +167,83 @@ def refusal(process, self_tree, protect):
 
 def protect_patterns(extra=None, use_defaults=True):
     patterns = list(DEFAULT_PROTECT) if use_defaults else []
-    return compile_patterns(patterns + list(extra or []), "protect")
+    # Protecting everything is safe, if useless: a broad pattern here is allowed.
+    return compile_patterns(patterns + list(extra or []), "protect", allow_everything=True)
+
+
+def is_login_shell(process):
+    """A shell login started (argv[0] begins with '-'): never anyone's stray."""
+    return bool(process.cmdline) and process.cmdline[0].startswith("-")
+
+
+def in_unit(process, unit, control_groups):
+    """Whether process runs inside `unit`: by the ControlGroup systemd reports, else by its cgroup path."""
+    control_group = (control_groups or {}).get(unit)
+    if control_group:
+        return process.cgroup == control_group or (process.cgroup or "").startswith(control_group + "/")
+    return process.unit == unit
+
+
+def stray_refusal(process, selection, self_tree, protect):
+    """Why a process that matched a stray pattern is still left alone, or None."""
+    why = refusal(process, self_tree, protect)
+    if why:
+        return why
+    owner = process.owner
+    if owner is not None and owner.restarted_by_systemd:
+        return "it belongs to %s, which systemd manages: it is never a stray" % owner.describe()
+    if is_login_shell(process):
+        return "it is a login shell"
+    if owner is not None and owner.kind == "session" and not selection.users:
+        return "it runs in %s; processes of a login session are strays only when %s names their user" % (
+            owner.describe(),
+            selection.names["users"],
+        )
+    return None
+
+
+def plan_strays(table, specs, self_tree, protect, control_groups=None):
+    """Which processes are strays of which unit: ({pid: unit}, [(process, unit, reason left alone)]).
+
+    specs: [(unit, Selection)]. A process counts for the first spec whose
+    selection matches it and whose unit it is not in.
+    """
+    strays, skipped = {}, []
+    for pid in sorted(table):
+        process = table[pid]
+        if process.is_zombie:
+            continue
+        for unit, selection in specs:
+            if in_unit(process, unit, control_groups) or not selection.matches(process):
+                continue
+            why = stray_refusal(process, selection, self_tree, protect)
+            if why:
+                skipped.append((process, unit, why))
+            else:
+                strays[pid] = unit
+            break
+    return strays, skipped
+
+
+def breadth_problem(strays, table, max_processes, max_users, names=("max_strays", "max_stray_users")):
+    """A refusal when a selection is broader than the caller allowed, or None.
+
+    A pattern that matches far more than intended is the worst input a killer of
+    processes can take; past the limits nothing is signalled until the caller
+    raises them explicitly.
+    """
+    users = sorted({str(table[pid].user) for pid in strays})
+    if len(strays) > max_processes:
+        return "%d processes matched (%s), more than %s=%d: refusing to signal any; narrow the patterns or raise %s" % (
+            len(strays),
+            ", ".join(str(pid) for pid in sorted(strays)[:10]) + (", ..." if len(strays) > 10 else ""),
+            names[0],
+            max_processes,
+            names[0],
+        )
+    if len(users) > max_users:
+        return (
+            "the matched processes run as %d users (%s), more than %s=%d: refusing to signal any; add users "
+            "to the stray spec or raise %s" % (len(users), ", ".join(users), names[1], max_users, names[1])
+        )
+    return None

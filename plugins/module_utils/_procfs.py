@@ -15,13 +15,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import ipaddress
 import os
 import pwd
 import time
 
 try:
-    from ansible_collections.steadyops.stack.plugins.module_utils import _sockdiag
+    from ansible_collections.steadyops.stack.plugins.module_utils import _owners, _sockdiag
 except ImportError:  # copied next to _sockdiag.py on a host
+    import _owners  # type: ignore[no-redef]
     import _sockdiag  # type: ignore[no-redef]
 
 PROC = "/proc"
@@ -34,7 +36,6 @@ NET_FILES = {
     "tcp": (("tcp", 4), ("tcp6", 6)),
     "udp": (("udp", 4), ("udp6", 6)),
 }
-UNIT_SUFFIXES = (".service", ".scope")
 
 
 class Process(object):
@@ -55,7 +56,9 @@ class Process(object):
         "exe_deleted",
         "cwd",
         "cgroup",
-        "unit",
+        "owner",
+        "pid_namespaces",
+        "threads",
     )
 
     def __init__(self, **fields):
@@ -63,12 +66,19 @@ class Process(object):
             setattr(self, name, fields.get(name))
 
     @property
+    def unit(self):
+        """The system unit this process belongs to (the owner of a delegated subtree), or None."""
+        return self.owner.unit if self.owner is not None else None
+
+    @property
     def is_kernel_thread(self):
-        return bool((self.flags or 0) & PF_KTHREAD) or self.pid == 2 or self.ppid == 2
+        # The kernel's own flag: pid 2 is an ordinary process inside a PID namespace.
+        return bool((self.flags or 0) & PF_KTHREAD)
 
     @property
     def is_zombie(self):
-        return self.state == "Z"
+        """Dead and waiting for its parent. A leader that exited while its threads run is not."""
+        return self.state == "Z" and (self.threads or 1) <= 1
 
     def short_command(self, limit=120):
         """The command line cut to a length that reads well in a message."""
@@ -99,6 +109,7 @@ class Process(object):
             "exe": self.exe,
             "cwd": self.cwd,
             "unit": self.unit,
+            "owner": self.owner.describe() if self.owner is not None else None,
             "age_seconds": None if age is None else round(age, 1),
         }
 
@@ -122,12 +133,19 @@ def parse_stat(text):
     }
 
 
-def parse_status_uid(text):
-    """The real uid from /proc/<pid>/status."""
+def parse_status(text):
+    """From /proc/<pid>/status: the real uid, how many PID namespaces the process has a pid in, its threads."""
+    fields = {"uid": None, "pid_namespaces": 1, "threads": 1}
     for line in text.splitlines():
-        if line.startswith("Uid:"):
-            return int(line.split()[1])
-    return None
+        key, _sep, value = line.partition(":")
+        if key == "Uid":
+            fields["uid"] = int(value.split()[0])
+        elif key == "NSpid":
+            # One pid per namespace from ours down to the process's own: more than one is a container.
+            fields["pid_namespaces"] = max(1, len(value.split()))
+        elif key == "Threads":
+            fields["threads"] = int(value)
+    return fields
 
 
 def parse_cmdline(raw):
@@ -156,19 +174,6 @@ def parse_cgroup(text):
     if v1_systemd is not None and (unified in (None, "", "/") or v1_systemd != "/"):
         return v1_systemd
     return unified
-
-
-def unit_of_cgroup(path):
-    """The systemd unit a cgroup path belongs to: its last *.service or *.scope component.
-
-    Works inside containers too, where paths look like /docker/<id>/system.slice/x.service.
-    """
-    if not path:
-        return None
-    for component in reversed(path.strip("/").split("/")):
-        if component.endswith(UNIT_SUFFIXES):
-            return component
-    return None
 
 
 def parse_hex_address(hex_addr, family):
@@ -263,55 +268,96 @@ def list_pids(proc=PROC):
     return sorted(int(name) for name in os.listdir(proc) if name.isdigit())
 
 
-def read_process(pid, proc=PROC, btime=None, ticks=None):
-    """A Process for pid, or None when it has gone. Unreadable details stay None."""
+def read_cgroup(pid, proc=PROC):
+    try:
+        return parse_cgroup(_read_text(os.path.join(proc, str(pid), "cgroup")))
+    except (IOError, OSError):
+        return None
+
+
+def manager_root(proc=PROC):
+    """The cgroup systemd manages from on this host, or None when PID 1 is not systemd."""
+    return _owners.manager_root(read_cgroup(1, proc))
+
+
+_UNSET = object()
+
+
+def _live_thread(base, pid):
+    """The /proc/<pid>/task/<tid> directory of a thread other than the (exited) first one."""
+    try:
+        tids = sorted(int(t) for t in os.listdir(os.path.join(base, "task")) if t.isdigit() and int(t) != pid)
+    except OSError:
+        return None
+    for tid in tids:
+        path = os.path.join(base, "task", str(tid))
+        try:
+            if parse_stat(_read_text(os.path.join(path, "stat")))["state"] not in ("Z", "X"):
+                return path
+        except (IOError, OSError, ValueError, IndexError):
+            continue
+    return None
+
+
+def read_process(pid, proc=PROC, btime=None, ticks=None, root=_UNSET):
+    """A Process for pid, or None when it has gone. Unreadable details stay None.
+
+    root is the manager's cgroup root (manager_root()); read from PID 1 when not given.
+    """
     base = os.path.join(proc, str(pid))
     try:
         stat = parse_stat(_read_text(os.path.join(base, "stat")))
-        uid = parse_status_uid(_read_text(os.path.join(base, "status")))
+        status = parse_status(_read_text(os.path.join(base, "status")))
     except (IOError, OSError) as exc:
         if exc.errno in (errno.ENOENT, errno.ESRCH):
             return None
         raise
+    details = base
+    if stat["state"] == "Z" and status["threads"] > 1:
+        # The first thread exited and the others run on: the process lives, and its
+        # command line, executable and state are read from a thread that runs.
+        details = _live_thread(base, pid) or base
+        if details != base:
+            stat["state"] = parse_stat(_read_text(os.path.join(details, "stat")))["state"]
     try:
-        cmdline = parse_cmdline(_read_bytes(os.path.join(base, "cmdline")))
+        cmdline = parse_cmdline(_read_bytes(os.path.join(details, "cmdline")))
     except (IOError, OSError):
         cmdline = []
-    try:
-        cgroup = parse_cgroup(_read_text(os.path.join(base, "cgroup")))
-    except (IOError, OSError):
-        cgroup = None
-    exe = _readlink(os.path.join(base, "exe"))
+    cgroup = read_cgroup(pid, proc)
+    exe = _readlink(os.path.join(details, "exe"))
     exe_deleted = bool(exe and exe.endswith(" (deleted)"))
     if exe_deleted:
         exe = exe[: -len(" (deleted)")]
     btime = boot_time(proc) if btime is None else btime
     ticks = clock_ticks() if ticks is None else ticks
+    root = manager_root(proc) if root is _UNSET else root
     return Process(
         pid=stat["pid"],
         ppid=stat["ppid"],
         state=stat["state"],
         comm=stat["comm"],
         flags=stat["flags"],
-        uid=uid,
-        user=user_name(uid),
+        uid=status["uid"],
+        user=user_name(status["uid"]),
         start_ticks=stat["start_ticks"],
         started_at=btime + stat["start_ticks"] / float(ticks),
         cmdline=cmdline,
         exe=exe,
         exe_deleted=exe_deleted,
-        cwd=_readlink(os.path.join(base, "cwd")),
+        cwd=_readlink(os.path.join(details, "cwd")),
         cgroup=cgroup,
-        unit=unit_of_cgroup(cgroup),
+        owner=_owners.classify(cgroup, root, status["pid_namespaces"]),
+        pid_namespaces=status["pid_namespaces"],
+        threads=status["threads"],
     )
 
 
 def process_table(proc=PROC):
     """Every process readable now, by pid. Processes that exit while we read are left out."""
-    btime, ticks = boot_time(proc), clock_ticks()
+    btime, ticks, root = boot_time(proc), clock_ticks(), manager_root(proc)
     table = {}
     for pid in list_pids(proc):
-        process = read_process(pid, proc, btime, ticks)
+        process = read_process(pid, proc, btime, ticks, root)
         if process is not None:
             table[pid] = process
     return table
@@ -392,11 +438,41 @@ def sockets_from_proc_net(protocols=("tcp",), ports=None, proc=PROC):
     return found
 
 
+def parse_address(text):
+    """The addresses a caller's `address` stands for: an IP literal, or localhost (both loopbacks).
+
+    Raises ValueError for anything else, so a typo never quietly matches nothing.
+    """
+    if text is None:
+        return None
+    value = text.strip()
+    if value.lower() == "localhost":
+        return [ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")]
+    try:
+        return [_plain(ipaddress.ip_address(value.strip("[]")))]
+    except ValueError:
+        raise ValueError(
+            "%r is not an IP address: give an IPv4 or IPv6 address (127.0.0.1, ::1) or localhost" % text
+        ) from None
+
+
+def _plain(address):
+    """An IPv4-mapped IPv6 address (::ffff:127.0.0.1) as the IPv4 address it carries."""
+    return address.ipv4_mapped or address if address.version == 6 else address
+
+
 def address_matches(bound, wanted):
-    """Whether a socket bound to `bound` takes port traffic for `wanted`; wildcards take all."""
+    """Whether a socket bound to `bound` (text) takes traffic for any of `wanted` (parse_address()).
+
+    A wildcard takes all of its family; an IPv6 wildcard takes IPv4 too unless
+    the socket is IPv6-only, which /proc does not tell, so it counts.
+    """
     if wanted is None:
         return True
-    return bound in (wanted, "0.0.0.0", "::") or bound == "::ffff:" + wanted  # noqa: S104 (a comparison)
+    address = _plain(ipaddress.ip_address(bound))
+    if address.is_unspecified:
+        return address.version == 6 or any(w.version == 4 for w in wanted)
+    return address in wanted
 
 
 # Names of the first fds, made once: a scan reads tens of thousands of them.
@@ -457,10 +533,18 @@ def _held_targets(fd_dir, targets):
 
 def _scan_owners(pids, targets, proc):
     """(inode, pid) pairs for every process in pids holding one of the target links."""
+    return [
+        (inode, int(path.split("/")[-2]))
+        for inode, path in _scan_owners_at(["%s/%d/fd" % (proc, pid) for pid in pids], targets)
+    ]
+
+
+def _scan_owners_at(fd_paths, targets):
+    """(inode, fd directory) pairs for each fd directory holding one of the target links."""
     pairs = []
-    for pid in pids:
+    for path in fd_paths:
         try:
-            fd_dir = os.open("%s/%d/fd" % (proc, pid), os.O_RDONLY | os.O_DIRECTORY)
+            fd_dir = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
         except OSError:
             continue  # gone, or not ours to read
         try:
@@ -469,7 +553,7 @@ def _scan_owners(pids, targets, proc):
             held = set()
         finally:
             os.close(fd_dir)
-        pairs.extend((inode, pid) for inode in held)
+        pairs.extend((inode, path) for inode in held)
     return pairs
 
 
@@ -532,14 +616,45 @@ def socket_owners(inodes, proc=PROC, pids=None, workers=None):
         )
     except OSError:  # no fork or no pipe here: do it in this process
         pairs = _scan_owners(pids, targets, proc)
+    found = {inode for inode, _pid in pairs}
+    missing = dict((link, inode) for link, inode in targets.items() if inode not in found)
+    if missing:
+        pairs.extend(_scan_exited_leaders(pids, missing, proc))
     for inode, pid in sorted(pairs, key=lambda pair: pair[1]):
         owners[inode].append(pid)
     return owners
 
 
+def _scan_exited_leaders(pids, targets, proc):
+    """(inode, pid) pairs held by threads of a process whose first thread has exited.
+
+    When a thread-group leader exits while other threads run, /proc/<pid> shows
+    a zombie with no fds; the sockets are still open, in /proc/<pid>/task/<tid>/fd.
+    """
+    pairs = []
+    for pid in pids:
+        try:
+            status = _read_text("%s/%d/status" % (proc, pid))
+        except (IOError, OSError):
+            continue
+        if "\nState:\tZ" not in status or parse_status(status)["threads"] <= 1:
+            continue
+        try:
+            tids = [int(t) for t in os.listdir("%s/%d/task" % (proc, pid)) if t.isdigit() and int(t) != pid]
+        except OSError:
+            continue
+        held = set()
+        for tid in tids:
+            held |= {inode for inode, _path in _scan_owners_at(["%s/%d/task/%d/fd" % (proc, pid, tid)], targets)}
+        pairs.extend((inode, pid) for inode in held)
+    return pairs
+
+
 def port_holders(ports, protocol="tcp", address=None, proc=PROC):
     """Who holds the given ports: ({pid: [socket, ...]}, [ownerless socket, ...])."""
     protocols = ("tcp", "udp") if protocol == "both" else (protocol,)
+    if isinstance(address, str):
+        address = parse_address(address)
     found = [s for s in sockets(protocols, ports, proc) if address_matches(s["local_address"], address)]
     # Inode 0 is a socket no file refers to any more; it has no owner to find.
     owners = socket_owners([s["inode"] for s in found if s["inode"]], proc)

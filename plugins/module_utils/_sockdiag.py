@@ -28,6 +28,10 @@ INET_DIAG_REQ_BYTECODE = 1
 INET_DIAG_BC_S_EQ = 11
 
 TCP_LISTEN = 10
+# Not a real TCP state: asks the kernel (6.5 and later) for sockets that are bound
+# but neither listening nor connected. Such a socket blocks the next bind to its
+# port as surely as a listener does. Older kernels ignore the bit.
+TCP_BOUND_INACTIVE = 13
 # The kernel's TCP states, keyed as /proc/net/tcp prints them (hex).
 TCP_STATES = {
     "01": "ESTABLISHED",
@@ -36,7 +40,7 @@ TCP_STATES = {
     "04": "FIN_WAIT1",
     "05": "FIN_WAIT2",
     "06": "TIME_WAIT",
-    "07": "CLOSE",
+    "07": "BOUND",  # closed but bound: only bound-inactive sockets are ever reported in this state
     "08": "CLOSE_WAIT",
     "09": "LAST_ACK",
     "0A": "LISTEN",
@@ -58,8 +62,8 @@ class Unsupported(OSError):
 
 
 def _request(family, protocol, port, seq):
-    # Listening TCP sockets only; for UDP every state, since a bound socket holds the port.
-    states = (1 << TCP_LISTEN) if protocol == socket.IPPROTO_TCP else 0xFFF
+    # TCP sockets that hold the port (listening, or bound and idle); for UDP every state.
+    states = (1 << TCP_LISTEN) | (1 << TCP_BOUND_INACTIVE) if protocol == socket.IPPROTO_TCP else 0xFFF
     # "local port == port": jump past the end (accept) on a match, past end + 4 (reject) otherwise.
     bytecode = struct.pack("=BBH", INET_DIAG_BC_S_EQ, 8, 12) + struct.pack("=BBH", 0, 0, port)
     payload = _REQUEST.pack(family, protocol, 0, 0, states) + b"\0" * _SOCKID_LEN
@@ -120,7 +124,7 @@ def _receive(sock, seq, protocol_name, family_number):
 
 
 def sockets_on_ports(protocols, ports):
-    """Listening TCP and bound UDP sockets on the given local ports, IPv4 and IPv6."""
+    """TCP sockets listening or bound (not connected), and bound UDP sockets, on the given local ports."""
     try:
         sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG)
     except (OSError, AttributeError) as exc:

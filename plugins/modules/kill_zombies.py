@@ -17,10 +17,19 @@ description:
     seconds. If a zombie is still there and its parent's command line matches O(reap_parents)
     (opt-in), the parent is terminated so that init adopts and reaps its children.
   - B(Strays.) For each entry of O(strays), processes that match the unit's stray patterns but run
-    outside that unit's cgroup (the orphaned C(next-server) that kept port 3000 after its unit
-    restarted) are terminated with SIGTERM, then O(final_signal) after O(grace) seconds.
-    Processes that belong to another systemd service are never strays; they are reported, not
-    signalled.
+    outside that unit's control group (as systemd reports it) are terminated with SIGTERM, then
+    O(final_signal) after O(grace) seconds (the orphaned C(next-server) that kept port 3000 after its
+    unit restarted). Only on hosts whose PID 1 is systemd; elsewhere every process is outside every
+    unit, and the module refuses.
+  - A process is never a stray when it belongs to something systemd manages (another service, a user
+    unit, a service's delegated subtree), runs in a container or another PID namespace, is a login
+    shell, or runs in a login session while the stray entry names no O(strays[].users). Such processes
+    are reported in RV(left_alone) with the reason, never signalled.
+  - Patterns that match every process (the empty string, V(.*), V(.)) are refused. A run that matches
+    more than O(max_strays) processes, or processes of more than O(max_stray_users) users, signals
+    nothing and fails, until the caller raises the limit.
+  - A zombie's parent that is a service's process is never terminated by pid (systemd would start it
+    again); its service is restarted instead when O(restart_units) names it.
   - Never signals PID 1, kernel threads, the module's own process tree (the Ansible connection), or
     processes matching the protected patterns (sshd, systemd, Ansible, and O(protect)).
 author:
@@ -95,6 +104,23 @@ options:
     type: list
     elements: str
     default: []
+  max_strays:
+    description:
+      - The most strays one run may signal. More matches than this fail the task before any signal, since
+        a pattern that matches many processes is far more likely a mistake than an outage.
+    type: int
+    default: 10
+  max_stray_users:
+    description: The most distinct users the strays of one run may belong to.
+    type: int
+    default: 1
+  restart_units:
+    description:
+      - Services that may be restarted (C(systemctl restart)) when their process is a zombie's parent that
+        matches O(reap_parents) and does not reap. V(.service) is added when no suffix is given.
+    type: list
+    elements: str
+    default: []
 notes:
   - A zombie's age is measured from when its process started, the only time C(/proc) records.
   - C(changed) means a signal was sent. A parent that ignores SIGCHLD leaves its zombies in place; the
@@ -150,7 +176,7 @@ signalled:
   returned: always
   type: list
   elements: dict
-skipped:
+left_alone:
   description: Processes that matched but were left alone, each with the reason.
   returned: always
   type: list
@@ -160,6 +186,11 @@ actions:
   returned: always
   type: list
   elements: str
+restarted_units:
+  description: Services restarted because their process did not reap (O(restart_units)), with the outcome.
+  returned: always
+  type: list
+  elements: dict
 """
 
 import signal
@@ -167,13 +198,15 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.steadyops.stack.plugins.module_utils import _procfs, _signals
+from ansible_collections.steadyops.stack.plugins.module_utils import _procfs, _signals, _systemd
 from ansible_collections.steadyops.stack.plugins.module_utils._process_policy import (
     PolicyError,
     Selection,
     bad_seconds,
+    breadth_problem,
     normalize_unit,
     own_tree,
+    plan_strays,
     protect_patterns,
     refusal,
 )
@@ -187,6 +220,8 @@ class Reaper(object):
         self.final_signal = None if params["final_signal"] == "none" else signal.SIGKILL
         self.protect = protect_patterns(params["protect"])
         self.reap_parents = Selection(cmdline=params["reap_parents"], names={"cmdline": "reap_parents"})
+        self.restart_units = [normalize_unit(u) for u in params["restart_units"]]
+        self.warned = set()
         self.stray_specs = []
         for index, spec in enumerate(params["strays"]):
             where = "strays[%d]" % index
@@ -211,32 +246,33 @@ class Reaper(object):
             "strays": [],
             "parents_signalled": [],
             "signalled": [],
-            "skipped": [],
+            "left_alone": [],
             "actions": [],
+            "restarted_units": [],
         }
 
     # ------------------------------------------------------------ finding
 
     def find_strays(self, table, self_tree):
-        strays = {}
-        for pid in sorted(table):
-            process = table[pid]
-            if process.is_zombie:
-                continue
-            for unit, selection in self.stray_specs:
-                if process.unit == unit or not selection.matches(process):
-                    continue
-                entry = dict(process.as_dict(), expected_unit=unit)
-                why = refusal(process, self_tree, self.protect)
-                if why is None and process.unit and process.unit.endswith(".service"):
-                    why = "it runs in another service, %s, which systemd manages" % process.unit
-                if why:
-                    self.result["skipped"].append(dict(entry, reason=why))
-                else:
-                    strays[pid] = process
-                    self.result["strays"].append(entry)
-                break
-        return strays
+        if _procfs.manager_root(self.proc) is None:
+            self.module.fail_json(
+                msg="strays: PID 1 on this host is not systemd, so there are no units for a process to be outside "
+                "of, and every matching process would count as a stray. Nothing was signalled. Run strays only on "
+                "systemd hosts; use port_free to clear a port here.",
+                **self.result,
+            )
+        control_groups = _systemd.control_groups([unit for unit, _selection in self.stray_specs])
+        strays, skipped = plan_strays(table, self.stray_specs, self_tree, self.protect, control_groups)
+        for process, unit, why in skipped:
+            self.result["left_alone"].append(dict(process.as_dict(), expected_unit=unit, reason=why))
+        for pid in sorted(strays):
+            self.result["strays"].append(dict(table[pid].as_dict(), expected_unit=strays[pid]))
+        too_broad = breadth_problem(
+            strays, table, self.module.params["max_strays"], self.module.params["max_stray_users"]
+        )
+        if too_broad:
+            self.module.fail_json(msg="strays: %s." % too_broad, **self.result)
+        return dict((pid, table[pid]) for pid in strays)
 
     def find_zombies(self, table, self_tree):
         now = time.time()
@@ -257,7 +293,7 @@ class Reaper(object):
                 if parent_why:
                     why = "its parent %d is never signalled because %s" % (parent.pid, parent_why)
             if why:
-                self.result["skipped"].append(dict(entry, reason=why))
+                self.result["left_alone"].append(dict(entry, reason=why))
                 continue
             self.result["zombies"].append(entry)
             by_parent.setdefault(parent.pid, (parent, []))[1].append(process)
@@ -292,10 +328,11 @@ class Reaper(object):
                 "send SIGCHLD to pid %d (%s), parent of zombie(s) %s"
                 % (parent_pid, parent.short_command(), ", ".join(str(c.pid) for c in children))
             )
-            if self.reap_parents.matches(parent):
+            remedy = self.parent_remedy(parent)
+            if remedy:
                 self.result["actions"].append(
-                    "terminate pid %d if it does not reap within %.1fs (matches reap_parents)"
-                    % (parent_pid, self.module.params["reap_wait"])
+                    "%s if it does not reap within %.1fs (matches reap_parents)"
+                    % (remedy, self.module.params["reap_wait"])
                 )
         if self.module.check_mode or not by_parent:
             return
@@ -303,7 +340,14 @@ class Reaper(object):
             outcome = _signals.notify(parent_pid, parent.start_ticks, signal.SIGCHLD, self.proc)
             self.result["parents_signalled"].append({"pid": parent_pid, "signals": ["SIGCHLD"], "outcome": outcome})
         unreaped = self.wait_for_reaping(by_parent, self.module.params["reap_wait"])
-        doomed = [by_parent[pid][0] for pid in unreaped if self.reap_parents.matches(by_parent[pid][0])]
+        remedies = dict((pid, self.parent_remedy(by_parent[pid][0])) for pid in unreaped)
+        restarts = sorted({by_parent[pid][0].unit for pid, r in remedies.items() if r and r.startswith("restart")})
+        for unit in restarts:
+            ok, message = _systemd.restart(unit)
+            self.result["restarted_units"].append({"unit": unit, "ok": ok, "message": message})
+        doomed = [by_parent[pid][0] for pid, r in remedies.items() if r and r.startswith("terminate")]
+        if restarts and not doomed:
+            unreaped = self.wait_for_reaping(by_parent, self.module.params["reap_wait"])
         if doomed:
             outcomes = _signals.terminate(
                 [(p.pid, p.start_ticks) for p in doomed],
@@ -315,23 +359,51 @@ class Reaper(object):
             self.result["parents_signalled"].extend(outcomes)
             unreaped = self.wait_for_reaping(by_parent, self.module.params["reap_wait"])
         for entry in self.result["zombies"]:
-            entry["outcome"] = (
-                "left: parent did not reap"
-                if entry["ppid"] in unreaped and any(c.pid == entry["pid"] for c in unreaped[entry["ppid"]])
-                else "reaped"
-            )
+            left = entry["ppid"] in unreaped and any(c.pid == entry["pid"] for c in unreaped[entry["ppid"]])
+            entry["outcome"] = "left: %s" % self.left_reason(by_parent[entry["ppid"]][0]) if left else "reaped"
         for parent_pid, left in sorted(unreaped.items()):
             parent = by_parent[parent_pid][0]
-            self.module.warn(
-                "zombie(s) %s not reaped: parent pid %d (%s) ignores SIGCHLD. To let this module terminate "
-                "that parent, add to reap_parents a pattern such as %r."
-                % (
-                    ", ".join(str(c.pid) for c in left),
-                    parent_pid,
-                    parent.short_command(),
-                    "^" + (parent.cmdline[0] if parent.cmdline else parent.comm),
+            if parent_pid in self.warned:
+                continue
+            if parent.owner is not None and parent.owner.restarted_by_systemd:
+                hint = (
+                    "it belongs to %s; to restart that service, add it to restart_units and match it with "
+                    "reap_parents" % parent.owner.describe()
                 )
+            else:
+                hint = "to let this module terminate that parent, add to reap_parents a pattern such as %r" % (
+                    "^" + (parent.cmdline[0] if parent.cmdline else parent.comm)
+                )
+            self.module.warn(
+                "zombie(s) %s not reaped: parent pid %d (%s) ignores SIGCHLD; %s."
+                % (", ".join(str(c.pid) for c in left), parent_pid, parent.short_command(), hint)
             )
+
+    def left_reason(self, parent):
+        owner = parent.owner
+        if self.reap_parents.matches(parent) and owner is not None and owner.restarted_by_systemd:
+            return "parent belongs to %s; restart_units: [%r] would restart it" % (owner.describe(), parent.unit)
+        return "parent did not reap"
+
+    def parent_remedy(self, parent):
+        """What is done to a parent that does not reap: terminate it, restart its service, or nothing."""
+        if not self.reap_parents.matches(parent):
+            return None
+        owner = parent.owner
+        if owner is not None and owner.restarted_by_systemd:
+            # systemd would start it again at once; the service is restarted as a unit, or left.
+            if parent.unit in self.restart_units:
+                return "restart unit %s (pid %d is its process)" % (parent.unit, parent.pid)
+            if parent.pid in self.warned:
+                return None
+            self.warned.add(parent.pid)
+            self.module.warn(
+                "pid %d (%s) matches reap_parents but belongs to %s, which systemd would restart: it is never "
+                "terminated by pid. To restart that service instead, set restart_units: [%r]."
+                % (parent.pid, parent.short_command(), owner.describe(), parent.unit)
+            )
+            return None
+        return "terminate pid %d" % parent.pid
 
     def wait_for_reaping(self, by_parent, seconds):
         deadline = time.time() + seconds
@@ -353,7 +425,7 @@ class Reaper(object):
         before = {"strays": sorted(strays), "zombies": sorted(z["pid"] for z in self.result["zombies"])}
         self.stop_strays(strays)
         self.reap(by_parent)
-        self.result["changed"] = bool(strays or by_parent)
+        self.result["changed"] = bool(strays or by_parent or self.result["restarted_units"])
         if self.module.check_mode:
             after = {"strays": [], "zombies": []}
         else:
@@ -386,6 +458,9 @@ def build_module():
             grace=dict(type="float", default=10),
             final_signal=dict(type="str", default="SIGKILL", choices=["SIGKILL", "none"]),
             protect=dict(type="list", elements="str", default=[]),
+            max_strays=dict(type="int", default=10),
+            max_stray_users=dict(type="int", default=1),
+            restart_units=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -396,6 +471,8 @@ def main():
     wrong = bad_seconds(module.params, ("min_age", "reap_wait", "grace"))
     if wrong:
         module.fail_json(msg=wrong)
+    if module.params["max_strays"] < 1 or module.params["max_stray_users"] < 1:
+        module.fail_json(msg="max_strays and max_stray_users are at least 1: they limit what one run may signal.")
     if not module.params["zombies"] and not module.params["strays"]:
         module.fail_json(msg="Nothing to do: zombies is false and strays is empty. Enable one of them.")
     try:

@@ -12,18 +12,28 @@ module: port_free
 short_description: Make sure no process holds a port, stopping only holders the caller allowed
 version_added: 0.1.0
 description:
-  - Finds the processes that hold a listening TCP socket or a bound UDP socket on the given ports,
-    by reading C(/proc/net) and every process's file descriptors.
-  - When no process holds a port, nothing happens. When every holder matches what the caller
-    allowed, each holder is stopped (or its systemd unit, with O(stop_unit)) and the module waits
-    until no process holds the port any more. A TCP connection in TIME_WAIT holds no process and
-    does not count.
-  - When any holder is not allowed, the module fails before signalling anything, naming the holder
-    (pid, user, command line, unit) and the parameter that would allow it.
-  - When a listening socket's process cannot be seen (another PID namespace, or no permission to read
-    other processes' file descriptors), the module fails, because the port is not free and its owner is unknown.
-  - Never signals PID 1, kernel threads, the module's own process tree (the Ansible connection),
-    or processes matching the protected patterns (sshd, systemd, Ansible, and O(protect)).
+  - Finds the processes that hold a TCP socket (listening, or bound and not yet listening, which blocks
+    the next bind just the same; the kernel reports the latter from Linux 6.5) or a bound UDP socket on the
+    given ports, by asking the kernel over sock_diag (or reading C(/proc/net)) and reading every process's
+    file descriptors, including those of threads whose first thread has exited.
+  - When no process holds a port, nothing happens. Holders that belong to O(owner_unit) (and the
+    socket units that activate it) are left alone. Every other holder must be allowed by the caller.
+  - A holder that systemd would start again (a process of a service, of a user unit, or of a service's
+    delegated subtree) is never signalled by pid, since systemd would restart it and take the port
+    back. It is stopped as a unit with C(systemctl stop), only when O(allow_units) names its system unit.
+    A port systemd itself listens on for a socket unit is freed by stopping that socket unit and the
+    services it starts, only when O(allow_units) names one of them.
+  - Any other holder (an orphan in a login session or a scope) that matches everything the caller gave
+    is signalled through a pidfd, escalating after O(grace).
+  - When any holder is not allowed, the module fails before changing anything, naming the holder (pid,
+    user, command line, what it belongs to) and the parameter that would allow it.
+  - After the holders are gone the port must stay free for a settle time longer than the restart delay of
+    every unit involved (read from systemd), and is checked again; a port taken back fails the task.
+  - When a socket's process cannot be seen (another PID namespace, or no permission to read other
+    processes' file descriptors), the module fails, because the port is not free and its owner is unknown.
+  - Never signals PID 1, kernel threads (by the kernel's PF_KTHREAD flag), processes in containers or
+    other PID namespaces, the module's own process tree (the Ansible connection), or processes matching
+    the protected patterns (sshd, systemd, Ansible, and O(protect)).
   - Written for the outage where an orphaned C(next-server) kept port 3000 and its unit failed
     twelve times with EADDRINUSE.
 author:
@@ -56,6 +66,8 @@ options:
     description:
       - Only sockets bound to this local address count, plus wildcard sockets (V(0.0.0.0), V(::)), which
         also take the port on this address.
+      - An IPv4 or IPv6 address, compared as an address (V(0:0:0:0:0:0:0:1) is V(::1)), or V(localhost) for
+        both loopback addresses. Anything else is refused.
     type: str
   allow_cmdline:
     description: Regular expressions searched in a holder's command line.
@@ -74,7 +86,9 @@ options:
     default: []
   allow_units:
     description:
-      - systemd units a holder may belong to (V(.service) is added when no suffix is given).
+      - systemd units that may be stopped to free the ports (V(.service) is added when no suffix is given),
+        that is a service whose process holds a port, or a socket unit (or the service it activates) that
+        systemd listens on for. Given together with other C(allow_*) options, a holder must match those too.
     type: list
     elements: str
     default: []
@@ -86,8 +100,8 @@ options:
     type: str
   stop_unit:
     description:
-      - When a holder runs inside a systemd service, stop that service with systemctl rather than
-        signal the process. Otherwise systemd would restart it and take the port back.
+      - Deprecated and without effect. A holder inside a systemd service is always stopped as a unit,
+        and only when O(allow_units) names it.
     type: bool
     default: false
   signal:
@@ -136,11 +150,15 @@ EXAMPLES = r"""
     owner_unit: tms-frontend
     allow_cmdline: ["next-server", "next start"]
 
-- name: Free the API port held by its own (failing) service
+- name: Free the API port held by its own (failing) service - stopped with systemctl, never by pid
   steadyops.stack.port_free:
     port: 8000
     allow_units: [tms-backend]
-    stop_unit: true
+
+- name: Free a port systemd listens on for a socket-activated service
+  steadyops.stack.port_free:
+    port: 3002
+    allow_units: [legacy-api.socket]
 
 - name: Free TCP and UDP 5353 for one address, escalating after 3 seconds
   steadyops.stack.port_free:
@@ -162,7 +180,10 @@ holders:
       user: tmsapp
       cmdline: next-server (v14.2.3)
       unit: session-3.scope
+      owner: login session session-3.scope
       ports: ["tcp/0.0.0.0:3000"]
+      action: signal
+      units: []
 actions:
   description: What was done, or in check mode what would be done, one sentence each.
   returned: always
@@ -180,10 +201,14 @@ kept:
   type: list
   elements: dict
 stopped_units:
-  description: systemd units stopped because O(stop_unit) was set.
+  description: systemd units stopped because they held the ports and O(allow_units) named them.
   returned: always
   type: list
   elements: str
+settle:
+  description: Seconds the freed ports were watched to stay free (longer than any restart delay involved).
+  returned: always
+  type: float
 elapsed:
   description: Seconds the module took.
   returned: always
@@ -194,13 +219,12 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.steadyops.stack.plugins.module_utils import _port_release, _procfs, _signals
-from ansible_collections.steadyops.stack.plugins.module_utils._port_release import socket_label
+from ansible_collections.steadyops.stack.plugins.module_utils import _port_release, _procfs, _signals, _systemd
+from ansible_collections.steadyops.stack.plugins.module_utils._port_release import REFUSE, SIGNAL, STOP
 from ansible_collections.steadyops.stack.plugins.module_utils._process_policy import (
     PolicyError,
     Selection,
     bad_seconds,
-    normalize_unit,
     protect_patterns,
 )
 
@@ -214,7 +238,7 @@ class PortFreer(object):
         params = module.params
         self.ports = [params["port"]] if params["port"] is not None else list(params["ports"])
         self.protocol = params["protocol"]
-        self.address = params["address"]
+        self.address = _procfs.parse_address(params["address"]) if params["address"] else None
         self.grace = params["grace"]
         self.first_signal = _signals.signal_number(params["signal"])
         self.final_signal = None if params["final_signal"] == "none" else _signals.signal_number(params["final_signal"])
@@ -225,7 +249,7 @@ class PortFreer(object):
             units=params["allow_units"],
         )
         self.protect = protect_patterns(params["protect"])
-        self.owner_unit = normalize_unit(params["owner_unit"]) if params["owner_unit"] else None
+        self.owner = _port_release.Owner(params["owner_unit"])
         self.result = {
             "changed": False,
             "holders": [],
@@ -233,29 +257,32 @@ class PortFreer(object):
             "actions": [],
             "signalled": [],
             "stopped_units": [],
+            "settle": 0.0,
         }
 
     def holders(self):
-        return _port_release.current_holders(self.ports, self.protocol, self.address, self.owner_unit, self.proc)
+        return _port_release.current_holders(self.ports, self.protocol, self.address, self.owner, self.proc)
 
-    def refuse(self, reasons):
-        self.module.fail_json(
-            msg="Refusing to free port(s) %s; nothing was signalled. %s"
-            % (", ".join(str(p) for p in self.ports), " ".join(reasons)),
-            **self.result,
-        )
+    def fail(self, msg):
+        self.result["elapsed"] = round(time.time() - self.started, 3)
+        self.module.fail_json(msg=msg, **self.result)
 
-    def plan(self, table, by_pid):
-        reasons, units, targets = [], [], []
-        for process, labels, why_not in _port_release.judge(table, by_pid, self.selection, self.protect, self.proc):
-            self.result["holders"].append(dict(process.as_dict(), ports=labels))
-            if why_not:
-                reasons.append(why_not)
-            elif self.module.params["stop_unit"] and process.unit and process.unit.endswith(".service"):
-                if process.unit not in units:
-                    units.append(process.unit)
-                    self.result["actions"].append("stop unit %s (holds %s)" % (process.unit, ", ".join(labels)))
-            else:
+    def plan(self, holders):
+        """(units to stop, processes to signal); fails naming every holder that may not be stopped."""
+        units, targets, reasons = [], [], []
+        for holder in _port_release.judge(holders, self.selection, self.protect, self.proc):
+            self.result["holders"].append(holder.as_dict())
+            if holder.action == REFUSE:
+                reasons.append(holder.why)
+            elif holder.action == STOP:
+                new = [u for u in holder.units if u not in units]
+                units.extend(new)
+                if new:
+                    self.result["actions"].append(
+                        "stop unit(s) %s (hold %s)" % (" ".join(new), ", ".join(holder.labels))
+                    )
+            elif holder.action == SIGNAL:
+                process = holder.process
                 targets.append(process)
                 escalation = (
                     ", %s after %.1fs" % (self.module.params["final_signal"], self.grace) if self.final_signal else ""
@@ -264,48 +291,66 @@ class PortFreer(object):
                     "signal pid %d (%s): %s%s"
                     % (process.pid, process.short_command(), self.module.params["signal"], escalation)
                 )
-        return reasons, units, targets
+        if reasons:
+            self.fail("Refusing to free port(s) %s; nothing was signalled. %s" % (self.port_list(), " ".join(reasons)))
+        return units, targets
+
+    def port_list(self):
+        return ", ".join(str(p) for p in self.ports)
 
     def wait_until_free(self, deadline):
         while True:
-            table, by_pid, _ownerless, _kept = self.holders()
-            if not by_pid:
-                return None
+            holders, ownerless, _kept = self.holders()
+            if not holders and not ownerless:
+                return []
             if time.time() >= deadline:
-                return table, by_pid
+                return holders
             time.sleep(WAIT_STEP)
 
+    def stop_units(self, units):
+        ok, message = _systemd.stop(units)
+        if not ok:
+            self.fail("systemctl stop %s failed: %s" % (" ".join(units), message))
+        self.result["stopped_units"].extend(units)
+
+    def report_retaken(self, holders, after):
+        names = "; ".join(
+            "pid %d (%r, %s)" % (h.process.pid, h.process.short_command(), h.process.owner.describe()) for h in holders
+        )
+        self.fail(
+            "Port(s) %s %s by %s. Something starts it again: stop its unit (allow_units) rather than its process."
+            % (self.port_list(), after, names)
+        )
+
     def run(self):
-        started = time.time()
-        table, by_pid, ownerless, self.result["kept"] = self.holders()
-        before = dict((pid, [socket_label(s) for s in sockets]) for pid, sockets in by_pid.items())
+        self.started = time.time()
+        holders, ownerless, kept = self.holders()
+        self.result["kept"] = [h.as_dict() for h in kept]
+        before = dict((h.process.pid, h.labels) for h in holders)
         if ownerless:
             # A listener whose process we cannot see may be anyone's: the port is not
             # free, and nothing here can tell whether stopping its owner is allowed.
-            self.module.fail_json(
-                msg="Port(s) %s held by socket(s) %s whose process is not visible from here: it runs in another "
+            self.fail(
+                "Port(s) %s held by socket(s) %s whose process is not visible from here: it runs in another "
                 "PID namespace, or this user may not read other processes' file descriptors (use become: true; "
                 "in a container, root needs CAP_SYS_PTRACE). Nothing was signalled."
-                % (", ".join(str(p) for p in self.ports), ", ".join(socket_label(s) for s in ownerless)),
-                **self.result,
+                % (self.port_list(), ", ".join(_port_release.socket_label(s) for s in ownerless))
             )
-        reasons, units, targets = self.plan(table, by_pid)
-        if reasons:
-            self.refuse(reasons)
+        units, targets = self.plan(holders)
         self.result["changed"] = bool(units or targets)
         self.result["diff"] = {
             "before": {"holders": before},
             "after": {"holders": {} if self.result["changed"] else before},
         }
         if self.module.check_mode or not self.result["changed"]:
-            self.result["elapsed"] = round(time.time() - started, 3)
+            self.result["elapsed"] = round(time.time() - self.started, 3)
             return self.result
 
-        for unit in units:
-            rc, out, err = self.module.run_command(["systemctl", "stop", unit])
-            if rc != 0:
-                self.module.fail_json(msg="systemctl stop %s failed: %s" % (unit, (err or out).strip()), **self.result)
-            self.result["stopped_units"].append(unit)
+        # Read restart delays now: a stopped transient unit no longer has any.
+        involved = set(units) | {h.process.unit for h in holders if h.process.unit}
+        self.result["settle"] = _port_release.settle_seconds(sorted(involved))
+        if units:
+            self.stop_units(units)
         if targets:
             self.result["signalled"] = _signals.terminate(
                 [(p.pid, p.start_ticks) for p in targets],
@@ -315,22 +360,15 @@ class PortFreer(object):
                 proc=self.proc,
             )
         still = self.wait_until_free(time.time() + self.module.params["timeout"])
-        self.result["elapsed"] = round(time.time() - started, 3)
         if still:
-            table, by_pid = still
-            holders = "; ".join(
-                "pid %d (%r, unit %s)"
-                % (pid, table[pid].short_command() if pid in table else "?", table[pid].unit if pid in table else "?")
-                for pid in sorted(by_pid)
-            )
-            hint = ""
-            if any(pid in table and table[pid].unit and table[pid].unit.endswith(".service") for pid in by_pid):
-                hint = " A systemd service took the port back: set stop_unit: true to stop the unit instead."
-            self.module.fail_json(
-                msg="Port(s) %s still held after %.0fs by %s.%s"
-                % (", ".join(str(p) for p in self.ports), self.module.params["timeout"], holders, hint),
-                **self.result,
-            )
+            self.report_retaken(still, "still held after %.0fs" % self.module.params["timeout"])
+        # Free now is not free for good: a unit that restarts would take the port back
+        # after its RestartSec. Wait longer than that, then look again.
+        time.sleep(self.result["settle"])
+        retaken, ownerless, _kept = self.holders()
+        if retaken or ownerless:
+            self.report_retaken(retaken, "was free, then taken again within %.1fs" % self.result["settle"])
+        self.result["elapsed"] = round(time.time() - self.started, 3)
         return self.result
 
 
@@ -345,7 +383,9 @@ def build_module():
             allow_exe=dict(type="list", elements="str", default=[]),
             allow_users=dict(type="list", elements="str", default=[]),
             allow_units=dict(type="list", elements="str", default=[]),
-            stop_unit=dict(type="bool", default=False),
+            stop_unit=dict(
+                type="bool", default=False, removed_in_version="2.0.0", removed_from_collection="steadyops.stack"
+            ),
             signal=dict(type="str", default="SIGTERM", choices=["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"]),
             grace=dict(type="float", default=10),
             final_signal=dict(type="str", default="SIGKILL", choices=["SIGKILL", "none"]),
@@ -371,6 +411,10 @@ def validate(module):
     wrong = bad_seconds(params, ("grace", "timeout"))
     if wrong:
         module.fail_json(msg=wrong)
+    try:
+        _procfs.parse_address(params["address"])
+    except ValueError as exc:
+        module.fail_json(msg="address: %s." % exc)
     if not any(params[k] for k in ("allow_cmdline", "allow_exe", "allow_users", "allow_units")):
         module.fail_json(
             msg="Say which holders may be stopped: give at least one of allow_cmdline, allow_exe, allow_users "

@@ -5,18 +5,22 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from support.procs import alive, spawn_listener, stop
 
 ROOT = Path(__file__).resolve().parents[2]
-HELPER_FILES = ["_procfs.py", "_sockdiag.py", "_signals.py", "_process_policy.py", "_port_release.py"]
+ROLE = ROOT / "roles" / "host_helpers"
 
 
 @pytest.fixture(scope="module")
 def helper(tmp_path_factory):
+    """The helpers installed from the role's own list, into a bare directory as on a host."""
     target = tmp_path_factory.mktemp("steadyops-helper")
-    for name in HELPER_FILES:
+    lists = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
+    for name in lists["__host_helpers_module_utils"]:
         shutil.copy(ROOT / "plugins" / "module_utils" / name, target / name)
-    shutil.copy(ROOT / "roles" / "systemd_hardening" / "files" / "free_port.py", target / "free_port.py")
+    for name in lists["__host_helpers_programs"]:
+        shutil.copy(ROLE / "files" / name, target / name)
     return target / "free_port.py"
 
 

@@ -4,7 +4,7 @@ import re
 import socket
 
 import pytest
-from support.procs import alive, run_module
+from support.procs import alive, run_module, state_of, wait_for
 
 
 def free_port():
@@ -162,6 +162,8 @@ def test_protected_holder_is_never_signalled(listeners):
         ({"port": 3000, "allow_cmdline": ["x"], "timeout": 1e9}, "timeout is 1000000000.0"),
         ({"port": True, "allow_cmdline": ["x"]}, "Invalid port(s) True"),
         ({"port": 3000, "allow_cmdline": ["x"], "protocol": "sctp"}, "protocol"),
+        ({"port": 3000, "allow_cmdline": ["x"], "address": "not-an-ip"}, "address: 'not-an-ip' is not an IP address"),
+        ({"port": 3000, "allow_cmdline": [".*"]}, "allow_cmdline: '.*' matches every process"),
     ],
 )
 def test_bad_input_fails_clearly(args, message):
@@ -177,3 +179,48 @@ def test_bad_input_with_a_live_holder_signals_nothing(listeners):
     assert result["failed"] is True
     assert re.search(r"not a valid regular expression", result["msg"])
     assert alive(proc.pid)
+
+
+@pytest.mark.parametrize("address", ["::1", "0:0:0:0:0:0:0:1", "localhost", "[::1]"])
+def test_addresses_are_compared_as_addresses(listeners, address):
+    proc, port = listeners(argv0="relay6", family=6)  # bound to ::1, IPv6 only
+    check = run_module("port_free", {"port": port, "address": address, "allow_cmdline": ["/relay6 "]}, check=True)
+    assert check.get("failed") is not True, check.get("msg")
+    assert [h["pid"] for h in check["holders"]] == [proc.pid]
+    other = run_module("port_free", {"port": port, "address": "127.0.0.1", "allow_cmdline": ["/relay6 "]}, check=True)
+    assert other["holders"] == [], "an IPv6-only socket takes nothing on 127.0.0.1"
+
+
+def test_a_socket_bound_but_not_listening_is_a_holder(listeners):
+    proc, port = listeners(argv0="bound-only", protocol="tcp-bound")
+    # The reason it counts: the next bind to the port fails.
+    with socket.socket() as probe, pytest.raises(OSError, match="Address already in use"):
+        probe.bind(("127.0.0.1", port))
+    result = run_module("port_free", {"port": port, "allow_cmdline": ["/bound-only "], "grace": 2})
+    assert result.get("failed") is not True, result.get("msg")
+    assert [h["pid"] for h in result["holders"]] == [proc.pid]
+    assert result["holders"][0]["ports"] == ["tcp/127.0.0.1:%d" % port]
+    assert result["changed"] is True
+    assert proc.wait(timeout=5) == -15
+
+
+def test_a_process_whose_first_thread_exited_is_found_and_stopped(listeners):
+    proc, port = listeners(argv0="leaderless", protocol="tcp-leaderless")
+    wait_for(lambda: state_of(proc.pid) == "Z", what="the first thread to exit")
+    result = run_module("port_free", {"port": port, "allow_cmdline": ["/leaderless "], "grace": 2})
+    assert result.get("failed") is not True, result.get("msg")
+    (holder,) = result["holders"]
+    assert holder["pid"] == proc.pid
+    assert holder["state"] == "S", "the state of the thread that runs, not the exited first thread"
+    assert "/leaderless " in holder["cmdline"]
+    assert result["signalled"][0]["outcome"] == "exited"
+    assert proc.wait(timeout=5) == -15
+
+
+def test_a_holder_in_a_container_is_refused_as_a_container(docker_host_listener):
+    container, port = docker_host_listener
+    result = run_module("port_free", {"port": port, "allow_cmdline": ["steadyops-container-marker"]})
+    assert result["failed"] is True
+    assert "it runs in a container" in result["msg"], result["msg"]
+    assert "nothing was signalled" in result["msg"]
+    assert container.is_running()

@@ -31,6 +31,8 @@ class FakeProc:
         cwd="/",
         cgroup="0::/\n",
         fds=None,
+        nspid=None,
+        threads=1,
     ):
         base = self.root / str(pid)
         base.mkdir()
@@ -38,7 +40,10 @@ class FakeProc:
             "%d (%s) %s %d %d %d 0 -1 %d 0 0 0 0 0 0 0 0 20 0 1 0 %d 0 0\n"
             % (pid, comm, state, ppid, pid, pid, flags, start_ticks)
         )
-        (base / "status").write_text("Name:\t%s\nUid:\t%d\t%d\t%d\t%d\n" % (comm, uid, uid, uid, uid))
+        (base / "status").write_text(
+            "Name:\t%s\nState:\t%s\nUid:\t%d\t%d\t%d\t%d\nNSpid:\t%s\nThreads:\t%d\n"
+            % (comm, state, uid, uid, uid, uid, " ".join(str(p) for p in (nspid or [pid])), threads)
+        )
         (base / "cmdline").write_bytes(b"".join(a.encode() + b"\0" for a in (cmdline or [])))
         (base / "cgroup").write_text(cgroup)
         if exe is not None:
@@ -52,6 +57,10 @@ class FakeProc:
             for number, target in (fds or {}).items():
                 os.symlink(target, base / "fd" / str(number))
         return base
+
+    def add_systemd(self):
+        """PID 1 as systemd, so cgroup paths name units."""
+        return self.add(1, "systemd", ppid=0, cmdline=["/sbin/init"], cgroup="0::/init.scope\n")
 
     def add_socket(self, name, local_hex, inode, state="0A", uid=0):
         index = len(self.net[name])

@@ -1,6 +1,7 @@
 """Who may be signalled: the caller's selection, and the lines that are never crossed."""
 
 import pytest
+from ansible_collections.steadyops.stack.plugins.module_utils._owners import classify
 from ansible_collections.steadyops.stack.plugins.module_utils._process_policy import (
     PolicyError,
     Selection,
@@ -15,7 +16,7 @@ def process(
     cmdline=("next-server (v14.2.3)",),
     user="tmsapp",
     uid=998,
-    unit="session-3.scope",
+    cgroup="/user.slice/user-998.slice/session-3.scope",
     exe="/usr/bin/node",
     cwd="/opt/tms/current",
     flags=0,
@@ -28,7 +29,8 @@ def process(
         comm="next-server",
         user=user,
         uid=uid,
-        unit=unit,
+        cgroup=cgroup,
+        owner=classify(cgroup, "/"),
         exe=exe,
         cwd=cwd,
         flags=flags,

@@ -1,7 +1,7 @@
 """Pure parsing of /proc text: stat, cgroups, socket addresses."""
 
 import pytest
-from ansible_collections.steadyops.stack.plugins.module_utils import _procfs
+from ansible_collections.steadyops.stack.plugins.module_utils import _owners, _procfs
 
 
 @pytest.mark.parametrize(
@@ -55,7 +55,8 @@ def test_parse_stat_reads_flags_and_start_time():
 )
 def test_parse_cgroup_and_unit(text, path, unit):
     assert _procfs.parse_cgroup(text) == path
-    assert _procfs.unit_of_cgroup(path) == unit
+    root = "/docker/abc123" if path.startswith("/docker/") else "/"
+    assert _owners.classify(path, root).unit == unit
 
 
 @pytest.mark.parametrize(
@@ -96,14 +97,29 @@ def test_parse_net_line_skips_header():
         ("127.0.0.1", None, True),
         ("127.0.0.1", "127.0.0.1", True),
         ("0.0.0.0", "127.0.0.1", True),
+        ("0.0.0.0", "::1", False),  # an IPv4 wildcard takes no IPv6 traffic
         ("::", "10.0.0.5", True),
         ("::ffff:10.0.0.5", "10.0.0.5", True),
         ("127.0.0.1", "10.0.0.5", False),
         ("::1", "127.0.0.1", False),
+        # Compared as addresses, not text.
+        ("::1", "0:0:0:0:0:0:0:1", True),
+        ("::1", "[::1]", True),
+        ("fe80::1", "FE80:0::1", True),
+        # localhost stands for both loopbacks.
+        ("::1", "localhost", True),
+        ("127.0.0.1", "localhost", True),
+        ("10.0.0.5", "localhost", False),
     ],
 )
 def test_address_matches(bound, wanted, matches):
-    assert _procfs.address_matches(bound, wanted) is matches
+    assert _procfs.address_matches(bound, _procfs.parse_address(wanted)) is matches
+
+
+@pytest.mark.parametrize("wanted", ["not-an-ip", "127.0.0.256", "example.com", "", "1.2.3.4/24"])
+def test_anything_but_an_address_is_refused(wanted):
+    with pytest.raises(ValueError, match="is not an IP address"):
+        _procfs.parse_address(wanted)
 
 
 def test_parse_cmdline_keeps_arguments_with_spaces():

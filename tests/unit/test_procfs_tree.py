@@ -11,6 +11,7 @@ def proc(tmp_path):
 
 
 def test_reads_a_process(proc):
+    proc.add_systemd()
     proc.add(
         4242,
         "next-server",

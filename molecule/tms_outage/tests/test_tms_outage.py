@@ -1,17 +1,8 @@
 """After the fix: tms-frontend is active and owns port 3000; nothing else may be stopped silently."""
 
-import json
-import os
-import re
-import subprocess
-import tempfile
+from lab import port_owner_pids, run_module_on
 
 UNIT = "tms-frontend.service"
-
-
-def port_owner_pids(host, port):
-    out = host.run(f"ss -Htlnp 'sport = :{port}'").stdout
-    return sorted({int(pid) for pid in re.findall(r"pid=(\d+)", out)})
 
 
 def unit_of(host, pid):
@@ -47,35 +38,6 @@ def test_frontend_answers(host):
         "python3 -c \"import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:3000/').read())\""
     )
     assert "tms-frontend ok" in out.stdout
-
-
-def run_module_on(host, module, args):
-    """Run a module on the lab host with the `ansible` CLI; (exit code, result dict).
-
-    testinfra's host.ansible cannot see failures under ansible-core 2.19 (the
-    tree callback drops the `failed` key), so the exit code decides here.
-    """
-    name = host.check_output("hostname")
-    with tempfile.TemporaryDirectory() as tree:
-        completed = subprocess.run(
-            [
-                "ansible",
-                "-i",
-                os.environ["MOLECULE_INVENTORY_FILE"],
-                name,
-                "-m",
-                module,
-                "-a",
-                json.dumps(args),
-                "--tree",
-                tree,
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        with open(os.path.join(tree, name)) as result:
-            return completed.returncode, json.load(result)
 
 
 def test_holder_not_allowed_fails_clearly_and_survives(host):

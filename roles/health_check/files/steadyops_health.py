@@ -75,14 +75,14 @@ class Run:
 
     def check_port(self, service, unit, report):
         name, port = service["name"], service["port"]
-        table, _by_pid, ownerless, kept = _port_release.current_holders([port], owner_unit=unit)
+        holders, ownerless, kept = _port_release.current_holders([port], owner=_port_release.Owner(unit))
         report["port"] = {
             "port": port,
-            "owners_in_unit": [k["pid"] for k in kept],
-            "orphans": [dict(p.as_dict(), cmdline=p.short_command()) for p in table.values()],
+            "owners_in_unit": [k.process.pid for k in kept],
+            "orphans": [dict(h.process.as_dict(), cmdline=h.process.short_command()) for h in holders],
         }
-        if table:
-            orphan = next(iter(table.values()))
+        if holders:
+            orphan = holders[0].process
             self.find(
                 CRITICAL,
                 name + ":port",
@@ -184,8 +184,11 @@ class Run:
             and os.path.exists(helper)
         ):
             command = [sys.executable, helper, "--unit", unit, "--port", str(service["port"])]
+            # The unit's pre-start step passes the same patterns and users: one rule for the port.
             for pattern in service["stray_patterns"]:
                 command += ["--pattern", pattern]
+            for user in service.get("stray_users") or []:
+                command += ["--user", user]
             freed = subprocess.run(command, capture_output=True, text=True, check=False)
             self.actions.append(
                 {

@@ -9,8 +9,7 @@ it is then stopped with SIGTERM, then SIGKILL after --grace seconds. A
 holder that does not match, or is protected, is never signalled: the helper
 prints why and exits 1, so the unit fails with that reason in its journal
 instead of looping on EADDRINUSE. Installed by the systemd_hardening role
-next to the collection's _procfs, _signals and _process_policy: the same
-code the port_free module runs.
+next to the collection's module_utils: the same code the port_free module runs.
 """
 
 import argparse
@@ -23,6 +22,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _port_release
 import _signals
 from _process_policy import PolicyError, Selection, bad_seconds, normalize_unit, protect_patterns
+
+
+def fail(message):
+    sys.exit("free_port: %s" % message)
 
 
 def main():
@@ -38,42 +41,46 @@ def main():
     wrong = bad_seconds(vars(args), ("grace", "timeout"))
     bad_ports = [p for p in args.port if not 1 <= p <= 65535]
     if wrong or bad_ports:
-        sys.exit("free_port: %s" % (wrong or "invalid port(s) %s: a port is a number from 1 to 65535" % bad_ports))
+        fail(wrong or "invalid port(s) %s: a port is a number from 1 to 65535" % bad_ports)
     if not args.pattern:
         print("free_port: no --pattern: nothing may be stopped, so %s's ports are only checked" % unit, file=sys.stderr)
     try:
-        selection = Selection(cmdline=args.pattern, users=args.user, names={"cmdline": "--pattern", "users": "--user"})
+        # Strays are signalled by pid: never a service's process, whatever --unit says.
+        selection = Selection(
+            cmdline=args.pattern,
+            users=args.user,
+            names={"cmdline": "--pattern", "users": "--user", "units": "port_free's allow_units"},
+        )
         protect = protect_patterns()
     except PolicyError as exc:
-        sys.exit("free_port: %s" % exc)
-
-    table, by_pid, ownerless, _kept = _port_release.current_holders(args.port, owner_unit=unit)
+        fail(str(exc))
+    ports = ", ".join(map(str, args.port))
+    owner = _port_release.Owner(unit)
+    holders, ownerless, _kept = _port_release.current_holders(args.port, owner=owner)
     if ownerless:
-        sys.exit(
-            "free_port: port(s) %s held by a socket whose process is not visible; %s cannot start"
-            % (", ".join(map(str, args.port)), unit)
-        )
-    refusals = [why for _p, _l, why in _port_release.judge(table, by_pid, selection, protect) if why]
-    if not args.pattern and table:
+        fail("port(s) %s held by a socket whose process is not visible; %s cannot start" % (ports, unit))
+    holders = _port_release.judge(holders, selection, protect)
+    refusals = [h.why for h in holders if h.action != _port_release.SIGNAL and h.why]
+    if not args.pattern and holders:
         refusals.append("no stray patterns are configured for %s" % unit)
     if refusals:
-        sys.exit(
-            "free_port: refusing to free %s for %s; nothing was signalled. %s"
-            % (", ".join(map(str, args.port)), unit, " ".join(refusals))
-        )
-    if not table:
+        fail("refusing to free %s for %s; nothing was signalled. %s" % (ports, unit, " ".join(refusals)))
+    if not holders:
         return
-    for outcome in _signals.terminate([(p.pid, p.start_ticks) for p in table.values()], grace=args.grace):
+    for outcome in _signals.terminate([(h.process.pid, h.process.start_ticks) for h in holders], grace=args.grace):
         print(
             "free_port: stray pid %d of %s: %s after %s"
             % (outcome["pid"], unit, outcome["outcome"], "+".join(outcome["signals"]) or "no signal")
         )
     deadline = time.time() + args.timeout
     while time.time() < deadline:
-        if not _port_release.current_holders(args.port, owner_unit=unit)[1]:
-            return
+        if not _port_release.current_holders(args.port, owner=owner)[0]:
+            # Strays live outside units, so nothing restarts them; one short look again is enough.
+            time.sleep(_port_release.settle_seconds([], minimum=0.2))
+            if not _port_release.current_holders(args.port, owner=owner)[0]:
+                return
         time.sleep(0.1)
-    sys.exit("free_port: port(s) %s still held after %.0fs" % (", ".join(map(str, args.port)), args.timeout))
+    fail("port(s) %s still held after %.0fs" % (ports, args.timeout))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,155 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, steadyops engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What systemd itself says about units: control groups, restart delays, sockets, triggers.
+
+Asked with ``systemctl show`` and ``systemctl list-sockets``; every answer is
+None or empty where systemd is not running, so callers fall back to reading
+cgroup paths. Standard library only: hosts run this file too.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import subprocess
+
+SYSTEMCTL = "systemctl"
+
+
+def available(root="/"):
+    """Whether systemd is the running service manager (sd_booted's test)."""
+    return os.path.isdir(os.path.join(root, "run/systemd/system"))
+
+
+def _systemctl(args):
+    try:
+        completed = subprocess.run(
+            [SYSTEMCTL, *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+            env=dict(os.environ, LC_ALL="C"),
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return completed.stdout if completed.returncode == 0 else None
+
+
+def parse_show(text):
+    """{Id: {property: value}} from `systemctl show -p Id,...` output for several units."""
+    units, current = {}, {}
+    for line in [*(text or "").splitlines(), ""]:
+        if not line.strip():
+            if current.get("Id"):
+                units[current["Id"]] = current
+            current = {}
+            continue
+        key, _sep, value = line.partition("=")
+        current[key] = value
+    return units
+
+
+def show(units, properties):
+    """{unit: {property: value}} for the given units; {} when systemd cannot be asked."""
+    units = sorted(set(units))
+    if not units or not available():
+        return {}
+    return parse_show(_systemctl(["show", "-p", ",".join(["Id", *properties]), "--", *units]))
+
+
+def control_groups(units):
+    """{unit: ControlGroup} for the units that are running (an inactive unit has no control group)."""
+    return dict((unit, props.get("ControlGroup") or None) for unit, props in show(units, ["ControlGroup"]).items())
+
+
+def parse_usec(value):
+    """Seconds from a systemd time span as `show` prints it ("100ms", "1min 30s", "infinity")."""
+    value = (value or "").strip()
+    if not value or value == "infinity":
+        return 0.0
+    scale = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+    total = 0.0
+    for part in value.split():
+        number = part.rstrip("abcdefghijklmnopqrstuvwxyz")
+        unit = part[len(number) :] or "us"
+        try:
+            total += float(number) * scale.get(unit, 1e-6)
+        except ValueError:
+            return 0.0
+    return total
+
+
+def restart_delays(units):
+    """{unit: seconds systemd waits before restarting it, or None when it never restarts}."""
+    delays = {}
+    for unit, props in show(units, ["Restart", "RestartUSec"]).items():
+        delays[unit] = None if props.get("Restart", "no") == "no" else parse_usec(props.get("RestartUSec"))
+    return delays
+
+
+def triggers(unit):
+    """Units tied to this one by activation: a socket's services, or a service's sockets."""
+    props = show([unit], ["Triggers", "TriggeredBy"]).get(unit, {})
+    return sorted(set((props.get("Triggers", "") + " " + props.get("TriggeredBy", "")).split()))
+
+
+def parse_list_sockets(text):
+    """[(port, socket unit, [activated units])] from `systemctl list-sockets --all --full --plain --no-legend`."""
+    found = []
+    for line in (text or "").splitlines():
+        fields = line.split()
+        if len(fields) < 2 or not fields[1].endswith(".socket"):
+            continue
+        listen, unit, activates = fields[0], fields[1], [f for f in fields[2:] if "." in f]
+        head, _sep, port = listen.rpartition(":")
+        if head and port.isdigit():
+            found.append((int(port), unit, activates))
+    return found
+
+
+def socket_units(ports):
+    """{port: [(socket unit, [activated units])]} for sockets systemd listens on for units."""
+    if not available():
+        return {}
+    by_port = {}
+    for port, unit, activates in parse_list_sockets(
+        _systemctl(["list-sockets", "--all", "--full", "--plain", "--no-legend"])
+    ):
+        if port in ports:
+            by_port.setdefault(port, []).append((unit, activates))
+    return by_port
+
+
+def stop(units):
+    """Stop these units, sockets first so nothing starts their services again; (ok, message).
+
+    A socket's service that is not loaded (never activated, or unloaded with
+    its socket) has nothing left to stop.
+    """
+    failures = []
+    for unit in sorted(units, key=lambda u: not u.endswith(".socket")):
+        try:
+            completed = subprocess.run(
+                [SYSTEMCTL, "stop", "--", unit], capture_output=True, text=True, check=False, timeout=120
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            failures.append("%s: %s" % (unit, exc))
+            continue
+        message = (completed.stderr or completed.stdout).strip()
+        if completed.returncode != 0 and "not loaded" not in message:
+            failures.append(message)
+    return not failures, "; ".join(failures)
+
+
+def restart(unit):
+    try:
+        completed = subprocess.run(
+            [SYSTEMCTL, "restart", "--", unit], capture_output=True, text=True, check=False, timeout=120
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return False, str(exc)
+    return completed.returncode == 0, (completed.stderr or completed.stdout).strip()

@@ -58,6 +58,18 @@ class FakeProc:
                 os.symlink(target, base / "fd" / str(number))
         return base
 
+    def add_thread(self, pid, tid, comm, state="S", cmdline=None, fds=None):
+        """A thread of pid that runs on: /proc/<pid>/task/<tid> with its own stat, cmdline and fds."""
+        base = self.root / str(pid) / "task" / str(tid)
+        base.mkdir(parents=True)
+        (base / "stat").write_text(
+            "%d (%s) %s 1 %d %d 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0\n" % (tid, comm, state, pid, pid)
+        )
+        (base / "cmdline").write_bytes(b"".join(a.encode() + b"\0" for a in (cmdline or [])))
+        (base / "fd").mkdir()
+        for number, target in (fds or {}).items():
+            os.symlink(target, base / "fd" / str(number))
+
     def add_systemd(self):
         """PID 1 as systemd, so cgroup paths name units."""
         return self.add(1, "systemd", ppid=0, cmdline=["/sbin/init"], cgroup="0::/init.scope\n")

@@ -50,6 +50,34 @@ def test_kernel_threads_are_recognised(proc):
     assert table[57].command == "[kworker/0:1-events]"
 
 
+def test_pid_2_is_a_kernel_thread_only_by_the_kernels_flag(proc):
+    # Inside a PID namespace (a container) pid 2 is whatever started second.
+    proc.add(2, "next-server", ppid=1, cmdline=["next-server"])
+    proc.add(3, "worker", ppid=2, cmdline=["worker"])
+    table = _procfs.process_table(str(proc.root))
+    assert not table[2].is_kernel_thread
+    assert not table[3].is_kernel_thread
+
+
+def test_a_process_whose_first_thread_exited_is_alive_and_holds_its_socket(proc):
+    proc.add_socket("tcp", "00000000:0BB8", 6001)
+    # The leader is a zombie with no fds and no command line; a second thread runs on with the socket.
+    proc.add(50, "next-server", state="Z", threads=2, cmdline=[])
+    proc.add_thread(50, 51, "next-server", cmdline=["next-server", "start"], fds={3: "socket:[6001]"})
+    process = _procfs.read_process(50, str(proc.root))
+    assert not process.is_zombie
+    assert process.state == "S"
+    assert process.command == "next-server start"
+    by_pid, ownerless = _procfs.port_holders([3000], "tcp", proc=str(proc.root))
+    assert list(by_pid) == [50]
+    assert ownerless == []
+
+
+def test_a_zombie_with_one_thread_is_a_zombie(proc):
+    proc.add(60, "defunct", state="Z")
+    assert _procfs.read_process(60, str(proc.root)).is_zombie
+
+
 def test_unreadable_details_stay_empty(proc):
     proc.add(77, "secretive", cmdline=["secretive"])
     (proc.root / "77" / "cgroup").unlink()

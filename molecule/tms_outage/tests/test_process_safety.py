@@ -208,3 +208,47 @@ def test_a_service_whose_process_never_reaps_is_restarted_only_when_allowed(host
     assert restarted["restarted_units"][0]["unit"] == "legacy-super.service"
     assert restarted["restarted_units"][0]["ok"] is True
     assert host.run(f"test -d /proc/{zombie}").rc != 0, "the zombie went with its old parent"
+
+
+def test_a_user_unit_named_like_the_owner_is_not_the_owner(host):
+    uid = host.check_output("id -u tmsapp")
+    host.run_test(f"systemctl start user-runtime-dir@{uid}.service user@{uid}.service")
+    run_as_tmsapp = f"runuser -u tmsapp -- env XDG_RUNTIME_DIR=/run/user/{uid} systemd-run --user"
+    host.run_test(f"{run_as_tmsapp} --unit tms-frontend {SERVER} 3005")
+    try:
+        wait_for_listener(host, 3005)
+        (holder,) = port_owner_pids(host, 3005)
+        assert f"/user@{uid}.service/app.slice/tms-frontend.service" in cgroup_of(host, holder)
+
+        args = {"port": 3005, "owner_unit": "tms-frontend", "allow_cmdline": ["next-server"]}
+        rc, result = run_module_on(host, "steadyops.stack.port_free", args)
+        assert rc != 0
+        assert result["kept"] == [], "the system's tms-frontend.service does not hold 3005"
+        assert f"user unit tms-frontend.service of user@{uid}.service" in result["msg"]
+        assert f"allow_units: ['user@{uid}.service']" in result["msg"]
+        assert port_owner_pids(host, 3005) == [holder]
+    finally:
+        host.run(f"systemctl stop user@{uid}.service user-runtime-dir@{uid}.service")
+
+
+def test_a_process_in_another_pid_namespace_is_never_a_stray_nor_signalled(host):
+    # What a container on the same host looks like from the host: a next-server in its own PID namespace.
+    host.run_test(f"setsid -f unshare --pid --fork --mount-proc {SERVER} 3041")
+    wait_for_listener(host, 3041)
+    (holder,) = port_owner_pids(host, 3041)
+    assert len(host.file(f"/proc/{holder}/status").content_string.split("NSpid:")[1].splitlines()[0].split()) == 2
+    try:
+        pattern = "^/opt/tms/bin/next-server /opt/tms/server.py 3041$"
+        args = {"zombies": False, "strays": [{"unit": "tms-frontend", "patterns": [pattern]}]}
+        rc, result = run_module_on(host, "steadyops.stack.kill_zombies", args)
+        assert (rc, result["changed"], result["strays"]) == (0, False, [])
+        reasons = {s["pid"]: s["reason"] for s in result["left_alone"]}
+        assert "a container (another PID namespace)" in reasons[holder]
+
+        rc, refused = run_module_on(host, "steadyops.stack.port_free", {"port": 3041, "allow_cmdline": [pattern]})
+        assert rc != 0
+        assert "it runs in a container (another PID namespace)" in refused["msg"]
+        assert port_owner_pids(host, 3041) == [holder]
+    finally:
+        # The init of a PID namespace ignores SIGTERM from outside unless it handles it; SIGKILL always works.
+        host.run(f"kill -KILL {holder}")

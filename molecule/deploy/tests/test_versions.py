@@ -136,6 +136,7 @@ def test_a_failing_migration_ends_the_deploy_before_the_switch(host):
     code, output = deploy(FIRST)
     assert code != 0
     assert "migration 002_broken.sql failed" in output, output
+    assert "demo-db-password-4f1c" not in output, "the migration runs with the secret; the output never shows it"
     assert serving_release(host) == good
     assert main_pids(host, units) == before
     assert host.run("ls %s/backups/ | grep -q before-%s" % (ROOT, broken)).rc == 0

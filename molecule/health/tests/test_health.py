@@ -3,6 +3,7 @@
 The tests run in file order and each leaves the host healthy for the next.
 """
 
+import base64
 import json
 import re
 
@@ -181,3 +182,32 @@ def test_never_two_runs_at_once(host):
     result = host.run(PROGRAM)
     assert result.rc == 0
     assert "another run is in progress" in result.stdout
+
+
+# A state directory of its own on the lab host, so the scheduled check's state is untouched.
+HOSTILE = "/var/lib/steadyops/health-hostile"
+
+
+def test_hostile_mail_and_url_values_never_crash_a_run(host):
+    # The role refuses these (preflight); the program must survive them anyway, because
+    # a run that dies before it saves its state never alerts again.
+    config = json.loads(host.file("/etc/steadyops/health.json").content_string)
+    config.update(restart=False, free_port=False, state_dir=HOSTILE)
+    config["status_file"] = HOSTILE + "/status.json"
+    config["smtp"]["to"] = ["ops@example.com\nBcc: someone@elsewhere.example"]
+    (backend,) = [s for s in config["services"] if s["name"] == "tms-backend"]
+    backend["health"] = dict(backend.get("health") or {}, url="http://127.0.0.1:8000/\r\nX-Injected: 1")
+    encoded = base64.b64encode(json.dumps(config).encode()).decode()
+    host.run_test(f"mkdir -p {HOSTILE} && echo {encoded} | base64 -d > {HOSTILE}/config.json")
+    before = len(mails(host))
+
+    result = host.run(f"{PROGRAM} --config {HOSTILE}/config.json")
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.rc == 2, result.stdout
+    status = json.loads(host.file(HOSTILE + "/status.json").content_string)
+    assert status["services"]["tms-backend"]["http"]["error"], "the bad URL is a finding, not a crash"
+    sent = [a["result"] for a in status["actions"] if a["action"] == "mail"]
+    assert sent, "an incident opened"
+    assert all(r.startswith("failed:") for r in sent), sent
+    assert host.file(HOSTILE + "/state.json").exists, "the state was saved"
+    assert len(mails(host)) == before, "no mail with an injected header went out"

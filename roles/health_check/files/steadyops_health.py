@@ -19,6 +19,7 @@ code is the collection's own _procfs, installed next to this file.
 
 import argparse
 import fcntl
+import http.client
 import json
 import os
 import smtplib
@@ -110,7 +111,8 @@ class Run:
                 status = response.status
         except urllib.error.HTTPError as exc:
             status = exc.code
-        except (TimeoutError, urllib.error.URLError, OSError) as exc:
+        except (TimeoutError, urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
+            # A URL http.client refuses (InvalidURL: a control character) is a finding, never a crash.
             status = None
             report["http"] = {"url": health["url"], "error": str(getattr(exc, "reason", exc))}
         latency_ms = round((time.time() - started) * 1000, 1)
@@ -221,12 +223,14 @@ class Run:
         smtp = self.config.get("smtp") or {}
         if not smtp.get("host") or not smtp.get("to"):
             return "no smtp configured"
-        message = EmailMessage()
-        message["Subject"] = subject
-        message["From"] = smtp.get("from", "steadyops-health@" + socket.getfqdn())
-        message["To"] = ", ".join(smtp["to"])
-        message.set_content(body)
         try:
+            # Building the message is inside the try: a header with a line break raises
+            # ValueError, and a failed mail must never stop the run before it saves its state.
+            message = EmailMessage()
+            message["Subject"] = subject
+            message["From"] = smtp.get("from", "steadyops-health@" + socket.getfqdn())
+            message["To"] = ", ".join(smtp["to"])
+            message.set_content(body)
             with smtplib.SMTP(smtp["host"], smtp.get("port", 25), timeout=10) as client:
                 if smtp.get("starttls"):
                     client.starttls()
@@ -234,7 +238,7 @@ class Run:
                     client.login(smtp["user"], smtp.get("password", ""))
                 client.send_message(message)
             return "sent"
-        except (OSError, smtplib.SMTPException) as exc:
+        except (OSError, ValueError, smtplib.SMTPException) as exc:
             return "failed: %s" % exc
 
     def notify(self):

@@ -207,8 +207,12 @@ def test_a_current_that_is_a_directory_is_never_replaced(host, tmp_path):
         ),
         (archive_source("v5", release_keep=-1), "release_keep cannot be negative"),
         ({"stack_source": {"type": "git"}}, "release_source git needs repo"),
+        (
+            archive_source("v5", release_shared_links=[{"path": "x\n/../../../etc/evil", "target": "shared/x"}]),
+            "release_shared_links must stay inside the release and point into shared/",
+        ),
     ],
-    ids=["missing-archive", "link-escaping-the-release", "negative-keep", "git-without-repo"],
+    ids=["missing-archive", "link-escaping-the-release", "negative-keep", "git-without-repo", "link-with-a-newline"],
 )
 def test_bad_input_is_refused_with_nothing_changed(host, tmp_path, extra_vars, message):
     before = tree(host)
@@ -217,6 +221,31 @@ def test_bad_input_is_refused_with_nothing_changed(host, tmp_path, extra_vars, m
     assert message in " ".join(output.split())
     assert counters["changed"] == 0
     assert tree(host) == before
+
+
+def test_a_shared_link_through_a_symlink_the_release_ships_is_refused(host, tmp_path):
+    current = link(host, "current")
+    links = [{"path": "cfg/steadyops-injected.conf", "target": "shared/tms-backend.env"}]
+    rc, output, _counters = play(host, tmp_path, archive_source("v7", release_shared_links=links))
+    assert rc == 2, output
+    assert "send shared links cfg/steadyops-injected.conf outside it" in " ".join(output.split())
+    assert not host.file("/etc/steadyops-injected.conf").exists
+    assert link(host, "current") == current
+    assert not host.file("%s/releases/%s.partial" % (ROOT, archive_id("v7"))).exists
+
+
+def test_an_empty_release_is_never_switched_to(host, tmp_path):
+    before = tree(host)
+    source = {"type": "archive", "src": "%s/app-v3.tar.gz" % ARCHIVES, "strip_components": 99}
+    rc, output, _counters = play(host, tmp_path, {"stack_source": source, "release_required_files": []})
+    assert rc == 2, output
+    assert "is empty (strip_components 99 removed everything?)" in " ".join(output.split())
+    # Only the releases directory's own mtime moves: the empty partial was made and removed.
+    assert without_releases_mtime(tree(host)) == without_releases_mtime(before)
+
+
+def without_releases_mtime(listing):
+    return [line for line in listing.splitlines() if not line.startswith("%s/releases " % ROOT)]
 
 
 @pytest.mark.parametrize("check", [False, True], ids=["apply", "check-mode"])

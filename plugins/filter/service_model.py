@@ -112,6 +112,16 @@ def nginx_route_problems(routes, services, server_name=None):
     return _service_model.route_problems(routes, services, server_name)
 
 
+def mail_problems(settings):
+    """Sentences naming each alert mail setting (host, port, from, to) that would break a header or SMTP."""
+    return _service_model.mail_problems(settings or {})
+
+
+def account_problems(accounts):
+    """Sentences naming each account name (option -> value) that is not one plain word for units and sudoers."""
+    return _service_model.account_problems(accounts or {})
+
+
 def path_problems(paths):
     """Sentences naming each path (a mapping of variable name to path) that must not be written."""
     return _service_model.path_problems(paths or {})
@@ -129,5 +139,7 @@ class FilterModule(object):
             "stray_spec": stray_spec,
             "nginx_route_problems": nginx_route_problems,
             "path_problems": path_problems,
+            "mail_problems": mail_problems,
+            "account_problems": account_problems,
             "with_port": with_port,
         }

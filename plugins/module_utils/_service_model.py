@@ -199,6 +199,8 @@ def _after_problems(services, names):
 
 
 URL_PATH = re.compile(r"/[A-Za-z0-9._~/-]*")
+# A health URL the check program fetches: http(s), no space or control character anywhere.
+HEALTH_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f/?#]+(?:[/?#][^\s\x00-\x1f\x7f]*)?")
 SERVER_NAME = re.compile(r"[A-Za-z0-9*_.-]+( [A-Za-z0-9*_.-]+)*")
 SAFE_PATH = re.compile(r"/[A-Za-z0-9._@+/-]*")
 
@@ -238,6 +240,39 @@ def route_problems(routes, services, server_name=None):
                 )
         if route.get("service") not in ported:
             found.append("%s.service %r: not a service of stack_services with a port" % (where, route.get("service")))
+    return found
+
+
+MAIL_ADDRESS = re.compile(r"[^@\s,;<>\"()\[\]\\]+@[A-Za-z0-9.-]+")
+MAIL_HOST = re.compile(r"[A-Za-z0-9.:\[\]-]*")
+
+
+def mail_problems(settings):
+    """Problems of alert mail settings (host, port, from, to) before they reach headers and SMTP.
+
+    settings: {option name: value}; names ending in _host, _port, _from, _to are checked as such.
+    """
+    found = []
+    for name in sorted(settings):
+        value = settings[name]
+        if name.endswith("_port"):
+            # "587" from `-e key=value` is a port too; True (YAML yes) is not.
+            number = int(value) if isinstance(value, str) and value.isdigit() else value
+            if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 65535:
+                found.append("%s %r: a port from 1 to 65535" % (name, value))
+        elif name.endswith("_host"):
+            if not isinstance(value, str) or not MAIL_HOST.fullmatch(value):
+                found.append("%s %r: a host name or address, no space or line break" % (name, value))
+        elif name.endswith(("_from", "_to")):
+            addresses = value if isinstance(value, list) else [value]
+            for address in addresses:
+                if address in (None, "") and name.endswith("_from"):
+                    continue
+                if not isinstance(address, str) or not MAIL_ADDRESS.fullmatch(address):
+                    found.append(
+                        "%s %r: one plain address (name@host) per entry, no line break, comma or quote"
+                        % (name, address)
+                    )
     return found
 
 
@@ -283,16 +318,93 @@ def model_problems(services):
             found.append("%s: needed unless the unit is packaged" % _where(index, service, "exec"))
         if service.get("port") is not None and "PORT" in (service.get("env") or {}):
             found.append("%s: PORT is set by the unit from port; remove it from env" % _where(index, service, "env"))
-        patterns = service.get("stray_patterns", [])
-        if not isinstance(patterns, list) or not all(isinstance(p, str) and p for p in patterns):
-            found.append(
-                "%s: must be a list of non-empty regular expressions" % _where(index, service, "stray_patterns")
-            )
+        found += _unit_text_problems(index, service)
+        found += _stray_pattern_problems(index, service)
+        found += _health_problems(index, service)
     services = [s for s in services if isinstance(s, dict)]
     found += _port_problems(services)
     found += _after_problems(services, names)
     found += order_problems([s for s in services if isinstance(s.get("name"), str)])
     return found
+
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# useradd's default NAME_REGEX: what an account name may be, so it is one word in a unit or sudoers.
+ACCOUNT = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+DIRECTIVE = re.compile(r"[A-Z][A-Za-z0-9]*")
+
+
+def account_problems(accounts):
+    """Problems of account names (option name -> value) that go into units and the sudo rule."""
+    return [
+        "%s %r: an account name (lower-case letters, digits, '_' and '-', at most 32)" % (name, accounts[name])
+        for name in sorted(accounts)
+        if accounts[name] is not None and not (isinstance(accounts[name], str) and ACCOUNT.fullmatch(accounts[name]))
+    ]
+
+
+def _unit_text_problems(index, service):
+    """Fields that are written into the unit: one line each, no character that would start another directive."""
+    found = []
+    for field in ("exec", "description"):
+        value = service.get(field)
+        if value is not None and (not isinstance(value, str) or CONTROL.search(value)):
+            found.append("%s: one line of text, no line break or control character" % _where(index, service, field))
+    for field in ("user", "group"):
+        value = service.get(field)
+        if value is not None and account_problems({field: value}):
+            found.append("%s %r: an account name (lower-case letters, digits, '_' and '-', at most 32)"
+                         % (_where(index, service, field), value))  # fmt: skip
+    paths = [("working_directory", service.get("working_directory"))]
+    paths += [("read_write_paths[%d]" % i, p) for i, p in enumerate(service.get("read_write_paths") or [])]
+    for name, value in paths:
+        if value is not None and path_problems({name: value}):
+            found.append("%s %r: an absolute path of letters, digits and . _ @ + / - (no '..', space or line break)"
+                         % (_where(index, service, name), value))  # fmt: skip
+    overrides = service.get("unit_overrides") or {}
+    if not isinstance(overrides, dict):
+        return [*found, "%s: a mapping of directive to value" % _where(index, service, "unit_overrides")]
+    for key, value in overrides.items():
+        values = value if isinstance(value, list) else [value]
+        if not (isinstance(key, str) and DIRECTIVE.fullmatch(key)) or any(
+            isinstance(v, (dict, list)) or CONTROL.search(str(v)) for v in values
+        ):
+            found.append(
+                "%s %r: a directive name (letters and digits) and one-line values"
+                % (_where(index, service, "unit_overrides"), key)
+            )
+    return found
+
+
+def _stray_pattern_problems(index, service):
+    patterns = service.get("stray_patterns", [])
+    where = _where(index, service, "stray_patterns")
+    if not isinstance(patterns, list) or not all(isinstance(p, str) and p for p in patterns):
+        return ["%s: must be a list of non-empty regular expressions" % where]
+    for pattern in patterns:
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            return ["%s: %r is not a valid regular expression (%s)" % (where, pattern, exc)]
+        # The unit's pre-start step would refuse it at every start: say so now.
+        if compiled.search("") is not None:
+            return ["%s: %r matches every process; name the program, e.g. '(^|/)next-server( |$)'" % (where, pattern)]
+    return []
+
+
+def _health_problems(index, service):
+    health = service.get("health")
+    if health is None:
+        return []
+    if not isinstance(health, dict):
+        return ["%s: a mapping with url (and timeout)" % _where(index, service, "health")]
+    url = health.get("url")
+    if url is not None and not (isinstance(url, str) and HEALTH_URL.fullmatch(url)):
+        return [
+            "%s: %r is not an http(s) URL without spaces or control characters"
+            % (_where(index, service, "health.url"), url)
+        ]
+    return []
 
 
 def instance_unit(name, port=None):

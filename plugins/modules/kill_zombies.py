@@ -137,11 +137,11 @@ EXAMPLES = r"""
         patterns: ["next-server", "next start"]
         users: [tmsapp]
 
-- name: Strays of every service in the stack model
+- name: Strays of every service in the stack model, run by the application account
   steadyops.stack.kill_zombies:
     zombies: false
     strays: "{{ stack_services | selectattr('stray_patterns', 'defined')
-                | map('steadyops.stack.stray_spec') | list }}"
+                | map('steadyops.stack.stray_spec', [stack_app_user]) | list }}"
 
 - name: Reap zombies, terminating a known-broken supervisor that never reaps
   steadyops.stack.kill_zombies:

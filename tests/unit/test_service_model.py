@@ -46,6 +46,33 @@ def test_the_example_stack_is_usable():
         (with_change(2, exec=None), "stack_services[2] (worker).exec: needed unless the unit is packaged"),
         (with_change(2, stray_patterns="worker.py"), "stack_services[2] (worker).stray_patterns: must be a list"),
         (with_change(2, stray_patterns=[""]), "stack_services[2] (worker).stray_patterns: must be a list"),
+        (
+            with_change(2, stray_patterns=[".*"]),
+            "stack_services[2] (worker).stray_patterns: '.*' matches every process",
+        ),
+        (
+            with_change(2, stray_patterns=["(worker"]),
+            "stack_services[2] (worker).stray_patterns: '(worker' is not a valid regular expression",
+        ),
+        (
+            with_change(0, health={"url": "http://127.0.0.1:3000/\r\nX-Injected: 1"}),
+            "stack_services[0] (api).health.url: 'http://127.0.0.1:3000/\\r\\nX-Injected: 1' is not an http(s) URL",
+        ),
+        (
+            with_change(0, health={"url": "file:///etc/passwd"}),
+            "stack_services[0] (api).health.url: 'file:///etc/passwd' is not an http(s) URL",
+        ),
+        (with_change(0, health="http://x/"), "stack_services[0] (api).health: a mapping with url"),
+        # Everything written into the unit is one line: a line break would add a directive.
+        (with_change(0, exec="/bin/api\nExecStartPre=+/bin/sh"), "stack_services[0] (api).exec: one line of text"),
+        (with_change(0, description="API\nUser=root"), "stack_services[0] (api).description: one line of text"),
+        (with_change(0, user="tms\nUser=root"), "stack_services[0] (api).user 'tms\\nUser=root': an account name"),
+        (with_change(0, group="tms root"), "stack_services[0] (api).group 'tms root': an account name"),
+        (with_change(0, working_directory="/opt/../etc"), "stack_services[0] (api).working_directory '/opt/../etc'"),
+        (with_change(0, read_write_paths=["/var/x\nA=b"]), "stack_services[0] (api).read_write_paths[0]"),
+        (with_change(0, unit_overrides={"Nice=1\nUser": "root"}), "stack_services[0] (api).unit_overrides 'Nice=1"),
+        (with_change(0, unit_overrides={"Nice": "1\nUser=root"}), "stack_services[0] (api).unit_overrides 'Nice'"),
+        (with_change(0, unit_overrides={"Environment": {"A": 1}}), "stack_services[0] (api).unit_overrides"),
         (with_change(0, env={"PORT": "1"}), "stack_services[0] (api).env: PORT is set by the unit"),
         ("web", "stack_services must be a list"),
     ],
@@ -177,3 +204,45 @@ def test_paths_written_into_root_read_files_are_plain_and_absolute(value, ok):
     assert (found == []) is ok, found
     if not ok:
         assert found[0].startswith("health_check_config %r: an absolute path" % (value,))
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"x_host": "mail.example.com", "x_port": 587, "x_from": "ops@example.com", "x_to": ["a@b.example"]}, []),
+        ({"x_from": ""}, []),  # the program's own default sender
+        ({"x_port": 99999}, ["x_port 99999: a port from 1 to 65535"]),
+        ({"x_port": True}, ["x_port True: a port from 1 to 65535"]),
+        ({"x_host": "mail\nRCPT TO:<x@y>"}, ["x_host 'mail\\nRCPT TO:<x@y>': a host name or address"]),
+        ({"x_to": ["ops@example.com\nBcc: attacker@evil.example"]}, ["x_to 'ops@example.com\\nBcc: attacker"]),
+        ({"x_to": ["a@b.example, c@d.example"]}, ["x_to 'a@b.example, c@d.example': one plain address"]),
+        ({"x_from": "Ops <ops@example.com>"}, ["x_from 'Ops <ops@example.com>': one plain address"]),
+        ({"x_to": "ops@example.com\n"}, ["x_to 'ops@example.com\\n': one plain address"]),
+    ],
+)
+def test_mail_settings_that_would_break_a_header_or_smtp_are_refused(settings, expected):
+    found = _service_model.mail_problems(settings)
+    assert len(found) == len(expected)
+    for problem, start in zip(found, expected, strict=True):
+        assert problem.startswith(start), problem
+
+
+def test_unit_overrides_of_plain_values_and_lists_are_usable():
+    assert (
+        _service_model.model_problems(with_change(0, unit_overrides={"Nice": 5, "ReadOnlyPaths": ["/a", "/b"]})) == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        ("deploy", True),
+        ("tms_app-2", True),
+        ("root\nALL", False),
+        ("deploy ALL", False),
+        ("Deploy", False),
+        ("", False),
+    ],
+)
+def test_account_names_are_one_plain_word(name, ok):
+    assert (_service_model.account_problems({"x": name}) == []) is ok

@@ -22,6 +22,7 @@ __metaclass__ = type
 
 try:
     from ansible_collections.steadyops.stack.plugins.module_utils import _procfs, _systemd
+    from ansible_collections.steadyops.stack.plugins.module_utils._owners import in_control_group
     from ansible_collections.steadyops.stack.plugins.module_utils._process_policy import (
         normalize_unit,
         own_tree,
@@ -30,6 +31,7 @@ try:
 except ImportError:  # copied next to _procfs.py on a host
     import _procfs  # type: ignore[no-redef]
     import _systemd  # type: ignore[no-redef]
+    from _owners import in_control_group  # type: ignore[no-redef]
     from _process_policy import normalize_unit, own_tree, refusal  # type: ignore[no-redef]
 
 KEEP, SIGNAL, STOP, REFUSE = "keep", "signal", "stop", "refuse"
@@ -55,12 +57,8 @@ class Owner(object):
             return False
         if self.control_groups:
             # systemd's own answer: a process of a same-named sub-cgroup elsewhere is not ours.
-            return any(_in_group(process.cgroup, cg) for cg in self.control_groups.values() if cg)
+            return any(in_control_group(process.cgroup, cg) for cg in self.control_groups.values())
         return process.unit in self.units
-
-
-def _in_group(cgroup, control_group):
-    return bool(cgroup) and (cgroup == control_group or cgroup.startswith(control_group.rstrip("/") + "/"))
 
 
 class Holder(object):

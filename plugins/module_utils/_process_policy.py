@@ -15,8 +15,10 @@ import os
 import re
 
 try:
+    from ansible_collections.steadyops.stack.plugins.module_utils._owners import in_control_group
     from ansible_collections.steadyops.stack.plugins.module_utils._procfs import ancestors, descendants
 except ImportError:  # copied next to _procfs.py on a host
+    from _owners import in_control_group  # type: ignore[no-redef]
     from _procfs import ancestors, descendants  # type: ignore[no-redef]
 
 # Processes that keep the host reachable and managed. Matched against the
@@ -180,7 +182,7 @@ def in_unit(process, unit, control_groups):
     """Whether process runs inside `unit`: by the ControlGroup systemd reports, else by its cgroup path."""
     control_group = (control_groups or {}).get(unit)
     if control_group:
-        return process.cgroup == control_group or (process.cgroup or "").startswith(control_group + "/")
+        return in_control_group(process.cgroup, control_group)
     return process.unit == unit
 
 

@@ -124,6 +124,17 @@ def socket_units(ports):
     return by_port
 
 
+def _act(verb, unit):
+    """systemctl VERB UNIT: (ok, what systemctl said)."""
+    try:
+        completed = subprocess.run(
+            [SYSTEMCTL, verb, "--", unit], capture_output=True, text=True, check=False, timeout=120
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return False, "%s: %s" % (unit, exc)
+    return completed.returncode == 0, (completed.stderr or completed.stdout).strip()
+
+
 def stop(units):
     """Stop these units, sockets first so nothing starts their services again; (ok, message).
 
@@ -132,24 +143,11 @@ def stop(units):
     """
     failures = []
     for unit in sorted(units, key=lambda u: not u.endswith(".socket")):
-        try:
-            completed = subprocess.run(
-                [SYSTEMCTL, "stop", "--", unit], capture_output=True, text=True, check=False, timeout=120
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            failures.append("%s: %s" % (unit, exc))
-            continue
-        message = (completed.stderr or completed.stdout).strip()
-        if completed.returncode != 0 and "not loaded" not in message:
+        ok, message = _act("stop", unit)
+        if not ok and "not loaded" not in message:
             failures.append(message)
     return not failures, "; ".join(failures)
 
 
 def restart(unit):
-    try:
-        completed = subprocess.run(
-            [SYSTEMCTL, "restart", "--", unit], capture_output=True, text=True, check=False, timeout=120
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        return False, str(exc)
-    return completed.returncode == 0, (completed.stderr or completed.stdout).strip()
+    return _act("restart", unit)

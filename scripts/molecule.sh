@@ -27,23 +27,31 @@ mapfile -t OTHER_LANE < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.y
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
 
-# lane NAME PREFIX SCENARIO...: the scenarios one after another, each timed;
-# stops at the first that fails.
+# lane NAME PREFIX SCENARIO...: the scenarios one after another, each timed and
+# its output kept in $logs/SCENARIO.log; stops at the first that fails.
 lane() {
   local name="$1" prefix="$2" scenario started
   shift 2
   for scenario in "$@"; do
     started=$(date +%s)
-    if ! STEADYOPS_LAB_PREFIX="$prefix" molecule test -s "$scenario"; then
+    if ! STEADYOPS_LAB_PREFIX="$prefix" molecule test -s "$scenario" 2>&1 | tee "$logs/$scenario.log"; then
       printf '%s %s FAILED after %ds\n' "$name" "$scenario" $(( $(date +%s) - started )) >>"$logs/times"
+      echo "$scenario" >>"$logs/failed"
       return 1
     fi
     printf '%s %s passed in %ds\n' "$name" "$scenario" $(( $(date +%s) - started )) >>"$logs/times"
   done
 }
 
+# why SCENARIO: the lines that say why it failed (Ansible's fatal and failed
+# results, pytest's failures), so that the end of a CI log, often all one gets
+# to see, names the cause.
+why() {
+  grep -n -A12 -E '^(fatal|failed): \[|^FAILED |^E  |^(ERROR|CRITICAL) ' "$logs/$1.log" | tail -n 120 || true
+}
+
 step "molecule test, two lanes: [${LONG_LANE[*]}] and [${OTHER_LANE[*]}]"
-lane long a- "${LONG_LANE[@]}" >"$logs/long.log" 2>&1 &
+lane long a- "${LONG_LANE[@]}" >/dev/null &
 long_pid=$!
 other_rc=0
 lane other "" "${OTHER_LANE[@]}" || other_rc=$?
@@ -51,7 +59,15 @@ long_rc=0
 wait "$long_pid" || long_rc=$?
 
 step "The long lane's output (${LONG_LANE[*]})"
-cat "$logs/long.log"
+for scenario in "${LONG_LANE[@]}"; do
+  [[ -f "$logs/$scenario.log" ]] && cat "$logs/$scenario.log"
+done
+if [[ -f "$logs/failed" ]]; then
+  while read -r scenario; do
+    step "Why $scenario failed (its fatal results and test failures; the whole output is above)"
+    why "$scenario"
+  done <"$logs/failed"
+fi
 step "Molecule scenario times"
 cat "$logs/times"
 if (( other_rc != 0 || long_rc != 0 )); then

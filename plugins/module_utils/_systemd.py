@@ -91,6 +91,40 @@ def restart_delays(units):
     return delays
 
 
+# What a unit must show to count as up, and how long it has been so.
+UP_PROPERTIES = ["ActiveState", "SubState", "ActiveEnterTimestampMonotonic", "NRestarts"]
+
+
+def not_up_reason(props, now, stable):
+    """Why a unit does not count as up yet, or None when it has been active (running) for `stable` seconds.
+
+    A service that crashes on start is "active (running)" for a moment between
+    its restarts, and each restart enters the active state anew: the time since
+    ActiveEnterTimestampMonotonic (CLOCK_MONOTONIC, what time.monotonic() reads;
+    `now`) is how long it has stayed up, so one look settles a unit long up.
+    """
+    if not props:
+        return "systemd does not know it"
+    state = "%s (%s)" % (props.get("ActiveState", "?"), props.get("SubState", "?"))
+    restarts = props.get("NRestarts", "0")
+    if restarts not in ("", "0"):
+        state += ", restarted %s times by systemd" % restarts
+    if (props.get("ActiveState"), props.get("SubState")) != ("active", "running"):
+        return state
+    try:
+        entered = int(props.get("ActiveEnterTimestampMonotonic") or 0) / 1e6
+    except ValueError:
+        entered = now
+    if now - entered < stable:
+        return "%s for %.1fs only, not yet %gs" % (state, max(now - entered, 0.0), stable)
+    return None
+
+
+def gave_up(props):
+    """Whether systemd will not start the unit again by itself (failed, restart limit hit or no Restart=)."""
+    return (props or {}).get("ActiveState") == "failed"
+
+
 def triggers(unit):
     """Units tied to this one by activation: a socket's services, or a service's sockets."""
     props = show([unit], ["Triggers", "TriggeredBy"]).get(unit, {})

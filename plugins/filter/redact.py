@@ -17,7 +17,7 @@ MIN_LENGTH = 4
 DOCUMENTATION = r"""
 name: redact
 short_description: Replace every known secret value in text with ********
-version_added: 0.3.0
+version_added: 0.1.0
 description:
   - Given text (or a list of lines) and the secrets the play knows (a mapping of name to value, or a list of
     values), returns the text with each secret value replaced. For a URL with a password (C(DATABASE_URL)) the

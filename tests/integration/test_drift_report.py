@@ -1,0 +1,184 @@
+"""The drift_report callback under a real ansible-playbook run on this machine (files in a scratch dir)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CANARY = "canary-drift-5be1-do-not-print"
+
+
+def steps(work):
+    return [
+        {
+            "name": "Write the env file",
+            "ansible.builtin.copy": {
+                "content": "LOG_LEVEL=info\nTOKEN=%s\n" % CANARY,
+                "dest": str(work / "app.env"),
+                "mode": "0600",
+            },
+            "notify": "Say the env changed",
+        },
+        {"name": "Keep the config private", "ansible.builtin.file": {"path": str(work / "app.conf"), "mode": "0600"}},
+        {
+            "name": "Write the secret file",
+            "ansible.builtin.copy": {"content": CANARY, "dest": str(work / "secret"), "mode": "0600"},
+            "no_log": True,
+        },
+        {
+            "name": "Make the directories",
+            "ansible.builtin.file": {"path": str(work) + "/{{ item.name }}", "state": "directory", "mode": "0700"},
+            "loop": [{"name": "cache", "token": CANARY}, {"name": "logs", "token": CANARY}],
+            "loop_control": {"label": "{{ item.name }}"},
+        },
+        {"name": "Read something", "ansible.builtin.command": "true", "changed_when": False},
+    ]
+
+
+def handler():
+    return [{"name": "Say the env changed", "ansible.builtin.command": "true"}]
+
+
+def write_playbook(tmp_path, work):
+    def play(name, phase, **extra):
+        return dict(
+            name=name,
+            hosts="localhost",
+            gather_facts=False,
+            vars={"drift_report_phase": phase} if phase else {},
+            tasks=steps(work),
+            handlers=handler(),
+            **extra,
+        )
+
+    plays = [
+        play("Look", "check", check_mode=True, diff=True),
+        play("Correct", "correct", diff=True),
+        {
+            "name": "What the playbook sees",
+            "hosts": "localhost",
+            "gather_facts": False,
+            "tasks": [
+                {
+                    "name": "Note the run directory",
+                    "ansible.builtin.copy": {
+                        "content": "{{ lookup('ansible.builtin.env', 'STEADYOPS_DRIFT_RUN') }}",
+                        "dest": str(work.parent / "seen"),
+                        "mode": "0600",
+                    },
+                }
+            ],
+        },
+    ]
+    path = tmp_path / "drift.yml"
+    path.write_text(yaml.safe_dump(plays, sort_keys=False))
+    return path
+
+
+def run(playbook, reports, enabled=True, keep=50, *flags):
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"),
+        ANSIBLE_NOCOLOR="1",
+        STEADYOPS_REPORT_DIR=str(reports),
+        STEADYOPS_DRIFT_KEEP_RUNS=str(keep),
+        ANSIBLE_CALLBACKS_ENABLED="steadyops.stack.drift_report",
+    )
+    env.pop("STEADYOPS_DRIFT_RUN", None)
+    if not enabled:
+        del env["ANSIBLE_CALLBACKS_ENABLED"]
+    completed = subprocess.run(
+        [
+            "ansible-playbook",
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "-e",
+            "ansible_python_interpreter=" + sys.executable,
+            str(playbook),
+            *flags,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd=str(playbook.parent),
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed.stdout + completed.stderr
+
+
+def drifted_host(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "app.env").write_text("LOG_LEVEL=debug\nTOKEN=old\n")
+    (work / "app.conf").write_text("x=1\n")
+    (work / "app.conf").chmod(0o644)
+    (work / "logs").mkdir(mode=0o700)
+    (work / "logs").chmod(0o700)
+    return work
+
+
+def latest(reports):
+    run_dir = reports / "drift" / "latest"
+    return (
+        run_dir.resolve(),
+        json.loads((run_dir / "summary.json").read_text()),
+        json.loads((run_dir / "localhost.json").read_text()),
+    )
+
+
+def test_a_drift_run_reports_each_drifted_item_then_what_it_corrected(tmp_path):
+    work, reports = drifted_host(tmp_path), tmp_path / "reports"
+    output = run(write_playbook(tmp_path, work), reports)
+    run_dir, summary, host = latest(reports)
+
+    assert summary["drifted_hosts"] == ["localhost"]
+    assert summary["hosts"]["localhost"] == {"drifted": 4, "corrected": 4, "failed": 0, "unreachable": False}
+    found = [(item["task"], item["item"], item["summary"]) for item in host["drifted"]]
+    assert found == [
+        ("Write the env file", None, "%s: +2 -2 lines" % (work / "app.env")),
+        ("Keep the config private", None, "mode 0644 -> 0600"),
+        ("Write the secret file", None, "details hidden (no_log)"),
+        ("Make the directories", "cache", "state absent -> directory"),
+    ]
+    assert [item["task"] for item in host["corrected"]] == [task for task, _item, _summary in found]
+    # A handler is a consequence, listed apart (in check mode a command handler does not run).
+    assert [(entry["task"], entry["phase"]) for entry in host["handlers"]] == [("Say the env changed", "correct")]
+    assert (tmp_path / "seen").read_text() == str(run_dir)
+    assert "localhost: 4 drifted, 4 corrected" in output
+    # (The play's own diff output shows the secret: this playbook writes it without diff: false.)
+    for path in run_dir.iterdir():
+        assert CANARY not in path.read_text(), path
+
+
+def test_a_second_run_finds_no_drift_and_check_mode_says_nothing_changed(tmp_path):
+    work, reports = drifted_host(tmp_path), tmp_path / "reports"
+    playbook = write_playbook(tmp_path, work)
+    run(playbook, reports)
+    output = run(playbook, reports, True, 50, "--check")
+    _run_dir, summary, host = latest(reports)
+    assert summary["drifted_hosts"] == []
+    assert summary["check_only"] is True
+    assert host["drifted"] == []
+    assert host["corrected"] == []
+    assert "localhost: no drift" in output
+    assert len([name for name in os.listdir(reports / "drift") if name != "latest"]) == 2
+
+
+def test_old_runs_are_pruned_and_nothing_is_written_when_the_callback_is_off(tmp_path):
+    work, reports = drifted_host(tmp_path), tmp_path / "reports"
+    playbook = write_playbook(tmp_path, work)
+    for _run in range(3):
+        run(playbook, reports, True, 2)
+    assert len([name for name in os.listdir(reports / "drift") if name != "latest"]) == 2
+
+    quiet = tmp_path / "quiet"
+    output = run(playbook, quiet, False)
+    assert not quiet.exists()
+    assert "DRIFT REPORT" not in output

@@ -8,7 +8,8 @@ cd "$STEADYOPS_ROOT"
 STEADYOPS_CHANGES_FILE="$(mktemp)"
 export STEADYOPS_CHANGES_FILE
 trap 'rm -f "$STEADYOPS_CHANGES_FILE"' EXIT
-SYSTEM_PACKAGES=(git rsync postgresql debootstrap shellcheck)
+# chromium renders the status page in its test (molecule/drift).
+SYSTEM_PACKAGES=(git rsync postgresql debootstrap shellcheck chromium)
 COLLECTION_LINK="$STEADYOPS_ROOT/.cache/collections/ansible_collections/steadyops/stack"
 
 step "System packages"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The stack's health check: notices what is down, repairs within a budget, alerts once.
 
-    steadyops_health.py [--config /etc/steadyops/health.json]
+    steadyops_health.py [--config /etc/steadyops/health.json] [--look]
 
 Per service: the unit is active; its port listens and is held by a process
 inside the unit's cgroup (an orphan holding it is reported as exactly that);
@@ -13,7 +13,9 @@ it is left alone and alerted on, so a broken unit never flaps. Mail goes out
 once when an incident opens and once when it clears; state is kept between
 runs. Each run logs `[HEALTH] <time> - OK|WARNING|CRITICAL: <what>` lines,
 writes a JSON status that deploys read, and exits 0 (OK), 1 (WARNING) or
-2 (CRITICAL), as monitoring plugins do. Standard library only; the process
+2 (CRITICAL), as monitoring plugins do. --look checks the same and prints the
+status as JSON, repairing nothing, mailing nothing and keeping no state (the
+status page's view). Standard library only; the process
 code is the collection's own _procfs, installed next to this file.
 """
 
@@ -163,7 +165,7 @@ class Run:
 
     def restart(self, service):
         name, unit = service["name"], service["unit"]
-        budget = self.config.get("restart_budget", {"max_restarts": 3, "window_runs": 12})
+        budget = restart_budget(self.config)
         history = [
             n
             for n in self.state.setdefault("restarts", {}).get(name, [])
@@ -266,7 +268,14 @@ class Run:
         self.state["incidents"] = open_now
 
     def mail(self, subject, body):
-        self.actions.append({"action": "mail", "subject": subject, "result": self.alert(subject, body)})
+        result = self.alert(subject, body)
+        self.actions.append({"action": "mail", "subject": subject, "result": result})
+        # Kept between runs: the status page shows the last alert and whether it went out.
+        self.state["last_alert"] = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "subject": subject, "result": result}
+
+
+def restart_budget(config):
+    return config.get("restart_budget", {"max_restarts": 3, "window_runs": 12})
 
 
 def serving_instance(service):
@@ -307,15 +316,56 @@ def write_json(path, data):
     os.replace(tmp, path)
 
 
+def check(run, config, repair):
+    """Every service and the host; a failing service is repaired only when `repair`."""
+    current = os.path.join(config["app_root"], "current") if config.get("app_root") else None
+    if current and not os.path.exists(current):
+        # Provisioned, never deployed: nothing can run yet, so nothing is restarted.
+        run.find(WARNING, "host:release", "no release is deployed yet (%s is missing): services not checked" % current)
+    else:
+        for service in map(serving_instance, config.get("services", [])):
+            if not run.check_service(service) and repair and config.get("restart", True):
+                run.restart(service)
+    run.check_host()
+
+
+def status_of(run, config):
+    budget = restart_budget(config)
+    # The restarts that still count against the budget, as restart() counts them.
+    window = run.run_number - budget["window_runs"]
+    return {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "run": run.run_number,
+        "status": LEVELS[run.level()],
+        "exit_code": run.level(),
+        "services": run.services,
+        "host": run.host,
+        "findings": [{"level": LEVELS[level], "check": key, "text": text} for level, key, text in run.findings],
+        "actions": run.actions,
+        "incidents": sorted(run.state.get("incidents", {})),
+        "restart_budget": budget,
+        "restarts": {name: [n for n in runs if n > window] for name, runs in run.state.get("restarts", {}).items()},
+        "last_alert": run.state.get("last_alert"),
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="/etc/steadyops/health.json")
+    parser.add_argument("--look", action="store_true", help="print the status as JSON; repair, mail and keep nothing")
     args = parser.parse_args()
     config = load_json(args.config, None)
     if config is None:
         print("[HEALTH] %s - CRITICAL: cannot read %s" % (time.strftime("%Y-%m-%dT%H:%M:%S"), args.config))
         return CRITICAL
     state_dir = config.get("state_dir", "/var/lib/steadyops/health")
+    state_path = os.path.join(state_dir, "state.json")
+    if args.look:
+        run = Run(config, load_json(state_path, {}))
+        run.run_number -= 1  # the last run's numbering: a look is not a run
+        check(run, config, repair=False)
+        print(json.dumps(status_of(run, config), sort_keys=True))
+        return run.level()
     os.makedirs(state_dir, exist_ok=True)
     # Never two runs at once: the lock lives as long as this process.
     lock = open(os.path.join(state_dir, "run.lock"), "w")  # noqa: SIM115
@@ -324,33 +374,14 @@ def main():
     except OSError:
         print("[HEALTH] %s - OK: another run is in progress; this one stops" % time.strftime("%Y-%m-%dT%H:%M:%S"))
         return OK
-    state_path = os.path.join(state_dir, "state.json")
     run = Run(config, load_json(state_path, {}))
-    current = os.path.join(config["app_root"], "current") if config.get("app_root") else None
-    if current and not os.path.exists(current):
-        # Provisioned, never deployed: nothing can run yet, so nothing is restarted.
-        run.find(WARNING, "host:release", "no release is deployed yet (%s is missing): services not checked" % current)
-    else:
-        for service in map(serving_instance, config.get("services", [])):
-            if not run.check_service(service) and config.get("restart", True):
-                run.restart(service)
-    run.check_host()
+    check(run, config, repair=True)
     run.notify()
     run.state["run"] = run.run_number
     write_json(state_path, run.state)
-    now = time.strftime("%Y-%m-%dT%H:%M:%S")
-    status = {
-        "time": now,
-        "run": run.run_number,
-        "status": LEVELS[run.level()],
-        "exit_code": run.level(),
-        "services": run.services,
-        "host": run.host,
-        "findings": [{"level": LEVELS[level], "check": key, "text": text} for level, key, text in run.findings],
-        "actions": run.actions,
-        "incidents": sorted(run.state["incidents"]),
-    }
+    status = status_of(run, config)
     write_json(config.get("status_file", os.path.join(state_dir, "status.json")), status)
+    now = status["time"]
     for level, _key, text in run.findings:
         print("[HEALTH] %s - %s: %s" % (now, LEVELS[level], text))
     return run.level()

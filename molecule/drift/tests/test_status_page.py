@@ -1,0 +1,83 @@
+"""report.yml's page in a real browser, after the drift tests: a stopped service shows as failing, at the top.
+
+Headless Chromium renders the page; the test reads the DOM it built and keeps
+a screenshot in .cache/artefacts/ for a person to look at.
+"""
+
+import json
+import os
+import subprocess
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+PROJECT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
+INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+PREFIX = os.environ.get("STEADYOPS_LAB_PREFIX", "")
+FAILING, CLEAN = PREFIX + "staging-1", PREFIX + "staging-2"
+PAGE = Path(os.environ["STEADYOPS_REPORT_DIR"]) / "status"
+ARTEFACTS = Path(PROJECT) / ".cache" / "artefacts"
+testinfra_hosts = ["ansible://" + FAILING]
+# As the lab's machines run it: no sandbox as root, and nothing that calls out to the network.
+CHROMIUM = [
+    "chromium",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+class LevelsInOrder(HTMLParser):
+    """Every element with a data-level, in document order: (tag, host id or service name, level)."""
+
+    def __init__(self):
+        super().__init__()
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "data-level" in attrs:
+            self.found.append((tag, attrs.get("id") or attrs.get("data-service"), attrs["data-level"]))
+
+
+def chromium(*args):
+    with tempfile.TemporaryDirectory() as profile:
+        command = [*CHROMIUM, "--user-data-dir=" + profile, *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
+
+
+def test_a_stopped_service_is_failing_at_the_top_of_the_page(host):
+    # cron stops too: the health check it runs would restart the worker mid-test.
+    host.check_output("systemctl stop cron.service tms-worker.service")
+    try:
+        limit = "%s,%s" % (FAILING, CLEAN)
+        command = ["ansible-playbook", "-i", INVENTORY, PROJECT + "/playbooks/report.yml", "-l", limit]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    finally:
+        host.check_output("systemctl start tms-worker.service cron.service")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    data = json.loads((PAGE / "status.json").read_text())
+    assert [h["name"] for h in data["hosts"]] == [FAILING, CLEAN]
+
+    dom = chromium("--dump-dom", (PAGE / "index.html").as_uri())
+    levels = LevelsInOrder()
+    levels.feed(dom)
+    sections = [(name, level) for tag, name, level in levels.found if tag == "section"]
+    assert sections == [("host-" + FAILING, "failing"), ("host-" + CLEAN, "ok")]
+    rows = [(name, level) for tag, name, level in levels.found if tag == "tr"]
+    assert rows[0] == ("tms-worker", "failing"), rows
+    assert [level for _name, level in rows[1:]] == ["ok"] * (len(rows) - 1), rows
+    assert "tms-worker.service is inactive" in dom
+    assert "1 failing" in dom
+
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    screenshot = ARTEFACTS / "status-page.png"
+    screenshot.unlink(missing_ok=True)
+    chromium("--screenshot=%s" % screenshot, "--window-size=1280,1600", (PAGE / "index.html").as_uri())
+    assert screenshot.stat().st_size > 10000, "the screenshot is too small to show the page"

@@ -1,0 +1,66 @@
+"""report.yml's page template rendered by ansible-playbook: what a host says is escaped, never markup."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from ansible_collections.steadyops.stack.plugins.filter.status_page import status_page
+
+ROOT = Path(__file__).resolve().parents[2]
+HOSTILE = '<img src=x onerror="alert(1)">next-server'
+
+
+def test_an_orphans_command_line_is_escaped(tmp_path):
+    look = {
+        "services": {
+            "tms-frontend": {
+                "unit": "tms-frontend@3000.service",
+                "active": "active",
+                "healthy": False,
+                "port": {"port": 3000, "owners_in_unit": [], "orphans": [{"pid": 77, "cmdline": HOSTILE}]},
+            }
+        },
+        "findings": [{"level": "CRITICAL", "check": "tms-frontend:port", "text": "held by " + HOSTILE}],
+    }
+    drift = {
+        "run": "20261129T131523Z-24828",
+        "drifted": [{"role": "steadyops.stack.env_file", "task": "Keep each existing env file private",
+                     "item": "tms-api", "summary": "mode 0644 -> 0600"}],
+    }  # fmt: skip
+    page = status_page([{"name": "staging-1", "look": look, "drift": drift}])
+    playbook = tmp_path / "render.yml"
+    playbook.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "name": "Render",
+                    "hosts": "localhost",
+                    "gather_facts": False,
+                    "vars": {"report_page": page, "report_generated": "now"},
+                    "tasks": [
+                        {
+                            "name": "Write the page",
+                            "ansible.builtin.template": {
+                                "src": str(ROOT / "playbooks/templates/status.html.j2"),
+                                "dest": str(tmp_path / "index.html"),
+                                "mode": "0600",
+                            },
+                        }
+                    ],
+                }
+            ]
+        )
+    )
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"))
+    interpreter = "ansible_python_interpreter=" + sys.executable
+    command = ["ansible-playbook", "-i", "localhost,", "-c", "local", "-e", interpreter]
+    result = subprocess.run([*command, str(playbook)], capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    html = (tmp_path / "index.html").read_text()
+    assert "<img" not in html
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;next-server" in html
+    assert 'data-service="tms-frontend" data-level="failing"' in html
+    assert "Keep each existing env file private (tms-api): mode 0644 -&gt; 0600" in html

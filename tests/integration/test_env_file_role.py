@@ -5,6 +5,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,32 @@ def test_example_file_keys_are_required(tmp_path):
     rc, out = run(playbook)
     assert rc != 0
     assert "api: required key(s) SENTRY_DSN missing" in out
+
+
+def test_only_the_newest_backups_stay_and_a_mode_fix_rewrites_nothing(tmp_path):
+    for rotation in range(5):
+        secrets = dict(SECRETS, JWT_SECRET_KEY="%s-%d" % (CANARY, rotation))
+        playbook, shared = write_play(tmp_path, SERVICES, secrets, env_file_backup_keep=2)
+        rc, out = run(playbook)
+        assert rc == 0, out
+        time.sleep(1.1)  # Ansible names backups by the second
+    (shared / "notes.env.orig~").write_text("an operator's own copy\n")
+    backups = sorted(path.name for path in shared.iterdir() if path.name.startswith("tms-backend.env."))
+    assert len(backups) == 2, backups
+    # The two newest hold the two rotations before the last; older secrets are gone with their files.
+    kept = "".join((shared / name).read_text() for name in backups)
+    assert "%s-2" % CANARY in kept
+    assert "%s-3" % CANARY in kept
+    assert "%s-1" % CANARY not in kept
+
+    backend = shared / "tms-backend.env"
+    backend.chmod(0o644)
+    content_before = backend.read_text()
+    rc, out = run(playbook)
+    assert rc == 0, out
+    assert stat.S_IMODE(backend.stat().st_mode) == 0o600
+    assert backend.read_text() == content_before
+    assert sorted(path.name for path in shared.iterdir() if path.name.startswith("tms-backend.env.")) == backups
+    assert (shared / "notes.env.orig~").exists()
+    rc, out = run(playbook)
+    assert recap_changed(out) == 0, out

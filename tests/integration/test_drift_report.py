@@ -2,11 +2,10 @@
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
+from support.playbook import run_local
 
 ROOT = Path(__file__).resolve().parents[2]
 CANARY = "canary-drift-5be1-do-not-print"
@@ -80,37 +79,15 @@ def write_playbook(tmp_path, work):
 
 
 def run(playbook, reports, enabled=True, keep=50, *flags):
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"),
-        ANSIBLE_NOCOLOR="1",
-        STEADYOPS_REPORT_DIR=str(reports),
-        STEADYOPS_DRIFT_KEEP_RUNS=str(keep),
-        ANSIBLE_CALLBACKS_ENABLED="steadyops.stack.drift_report",
-    )
-    env.pop("STEADYOPS_DRIFT_RUN", None)
-    if not enabled:
-        del env["ANSIBLE_CALLBACKS_ENABLED"]
-    completed = subprocess.run(
-        [
-            "ansible-playbook",
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "-e",
-            "ansible_python_interpreter=" + sys.executable,
-            str(playbook),
-            *flags,
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        cwd=str(playbook.parent),
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    return completed.stdout + completed.stderr
+    env = {
+        "STEADYOPS_REPORT_DIR": str(reports),
+        "STEADYOPS_DRIFT_KEEP_RUNS": str(keep),
+        "ANSIBLE_CALLBACKS_ENABLED": "steadyops.stack.drift_report",
+    }
+    unset = ["STEADYOPS_DRIFT_RUN"] + ([] if enabled else ["ANSIBLE_CALLBACKS_ENABLED"])
+    status, output = run_local(playbook, *flags, env=env, unset=unset, cwd=str(playbook.parent))
+    assert status == 0, output
+    return output
 
 
 def drifted_host(tmp_path):

@@ -1,15 +1,14 @@
 """The env_file role run by ansible-playbook on this machine: files, refusals, and a canary secret."""
 
-import os
 import stat
 import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
 import yaml
+from support.playbook import run_local
 
 ROOT = Path(__file__).resolve().parents[2]
 CANARY = "canary-7f3a9c21-do-not-print"
@@ -40,25 +39,7 @@ def write_play(tmp_path, services, secrets, **extra):
 
 
 def run(playbook, *flags):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"), ANSIBLE_NOCOLOR="1")
-    completed = subprocess.run(
-        [
-            "ansible-playbook",
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "-e",
-            "ansible_python_interpreter=" + sys.executable,
-            str(playbook),
-            *flags,
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    return completed.returncode, completed.stdout + completed.stderr
+    return run_local(playbook, *flags)
 
 
 def recap_changed(output):

@@ -1,12 +1,10 @@
 """report.yml's page template rendered by ansible-playbook: what a host says is escaped, never markup."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 from ansible_collections.steadyops.stack.plugins.filter.status_page import status_page
+from support.playbook import run_local
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = '<img src=x onerror="alert(1)">next-server'
@@ -53,11 +51,8 @@ def test_an_orphans_command_line_is_escaped(tmp_path):
             ]
         )
     )
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"))
-    interpreter = "ansible_python_interpreter=" + sys.executable
-    command = ["ansible-playbook", "-i", "localhost,", "-c", "local", "-e", interpreter]
-    result = subprocess.run([*command, str(playbook)], capture_output=True, text=True, env=env, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
+    status, output = run_local(playbook)
+    assert status == 0, output
 
     html = (tmp_path / "index.html").read_text()
     assert "<img" not in html

@@ -119,6 +119,11 @@ def diff_summary(result):
     return "changed"
 
 
+def _role_of(task):
+    """The role a task came from (its FQCN), or None for a play's own tasks."""
+    return task._role.get_name() if task._role else None
+
+
 def item_label(result):
     """The loop item as the task labels it; a bare string item; otherwise nothing (a dict may hold secrets)."""
     if result.get("_ansible_no_log") or result.get("censored"):
@@ -171,9 +176,8 @@ class CallbackModule(CallbackBase):
         data = result.result if data is None else data
         if not data.get("changed") or isinstance(data.get("results"), list):
             return  # loops are recorded item by item
-        role = result.task._role.get_name() if result.task._role else None
         entry = {
-            "role": role,
+            "role": _role_of(result.task),
             "task": result.task_name,
             "item": item_label(data),
             "summary": diff_summary(data),
@@ -189,9 +193,8 @@ class CallbackModule(CallbackBase):
     def _record_failure(self, result):
         if self.phase is None:
             return
-        role = result.task._role.get_name() if result.task._role else None
         self._host(result.host.get_name())["failed"].append(
-            {"role": role, "task": result.task_name, "phase": self.phase}
+            {"role": _role_of(result.task), "task": result.task_name, "phase": self.phase}
         )
 
     def v2_runner_on_ok(self, result):

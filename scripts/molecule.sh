@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Molecule scenarios on the systemd lab containers. With no argument every
-# scenario runs, in two lanes at once: `deploy` and `drift` (the two that deploy
-# the demo stack) on hosts named a-staging-1/2, every other scenario one after
-# another on staging-1/2, so that the lanes take about as long. The lanes share nothing but the Docker engine: their hosts,
+# scenario runs, in two lanes at once: `deploy` (the demo stack deployed, drift
+# and the status page on the same hosts, then new versions) and `health` on hosts
+# named a-staging-1/2, every other scenario one after another on staging-1/2, so
+# that the lanes take about as long. The lanes share nothing but the Docker engine: their hosts,
 # networks and published ports differ (STEADYOPS_LAB_PREFIX, read by
 # .config/molecule/config.yml). `scripts/molecule.sh lab` runs one scenario.
 set -euo pipefail
@@ -21,7 +22,7 @@ if (( $# > 0 )); then
   exit 0
 fi
 
-LONG_LANE=(deploy drift)
+LONG_LANE=(deploy health)
 mapfile -t OTHER_LANE < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' \
   | xargs -n1 basename | grep -vxF -e shared -e default "${LONG_LANE[@]/#/-e}" | sort)
 logs="$(mktemp -d)"

@@ -8,7 +8,7 @@ cd "$STEADYOPS_ROOT"
 STEADYOPS_CHANGES_FILE="$(mktemp)"
 export STEADYOPS_CHANGES_FILE
 trap 'rm -f "$STEADYOPS_CHANGES_FILE"' EXIT
-# chromium renders the status page in its test (molecule/drift).
+# chromium renders the status page in its test (molecule/deploy).
 SYSTEM_PACKAGES=(git rsync postgresql debootstrap shellcheck chromium)
 COLLECTION_LINK="$STEADYOPS_ROOT/.cache/collections/ansible_collections/steadyops/stack"
 

@@ -1,4 +1,4 @@
-"""drift.yml as users run it, on two deployed hosts, in file order.
+"""drift.yml as users run it, on the two hosts converge just deployed, in file order.
 
 Six drifts injected on the first host (an
 edited unit, the env file at 0644, a stopped service, a stray on a service

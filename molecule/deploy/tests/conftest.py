@@ -1,0 +1,17 @@
+"""The deploy scenario's test files run in the order of a host's life, not of their names.
+
+The drift tests need hosts exactly as converge and idempotence left them (freshly
+deployed), and they leave them corrected; the status page reads what the drift run
+wrote; the per-host checks follow; the new versions come last, because they change
+what serves. Sharing the scenario's hosts saves a second provision and deploy.
+"""
+
+ORDER = ["test_drift.py", "test_status_page.py", "test_stack_serves.py", "test_versions.py"]
+
+
+def pytest_collection_modifyitems(items):
+    def place(item):
+        name = item.path.name
+        return ORDER.index(name) if name in ORDER else len(ORDER)
+
+    items.sort(key=place)  # a stable sort: within a file, pytest's own order stays

@@ -24,14 +24,17 @@ name:
   type: str
   required: true
 exec:
-  description: The command line systemd runs (C(ExecStart)). Required unless O(packaged).
+  description:
+    - The command line systemd runs (C(ExecStart)), one line. Required unless O(packaged).
+    - Words, quotes and C($VARIABLE) references follow systemd's syntax (the unit sets C(PORT)); a C(%) is
+      passed to the program as it is, never read as a systemd specifier.
   type: str
 packaged:
   description: The unit belongs to a package (nginx, postgresql); only a drop-in is written.
   type: bool
   default: false
 description:
-  description: The unit's description.
+  description: The unit's description, one line; a C(%) is shown as it is.
   type: str
 port:
   description:

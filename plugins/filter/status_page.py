@@ -14,15 +14,18 @@ short_description: The fleet's status, ordered for an on-call engineer (failing 
 version_added: 0.1.0
 description:
   - Takes what C(playbooks/report.yml) read on each host (the health check's look, the releases,
-    the host's last drift report) and returns the page's model. Each service gets a level,
+    the job queues' counts, the host's last drift report and last maintenance record) and returns
+    the page's model. Each service gets a level,
     V(failing) (not active, its port held by an orphan or unheld, its health URL not answering as
     expected, or out of restart budget), V(warning) (restarted by the health check within the budget's
     window) or V(ok); each host the worst of its services and host checks. Hosts and services are
     ordered failing first, then warning, then ok, so what is wrong is at the top.
+  - A queue with dead letters or stuck rows, a queue that could not be counted, and an email audit
+    that found invalid addresses make their host a V(warning) at least.
 positional: names
 options:
   _input:
-    description: One entry per host that answered, C({name, look, release, drift}).
+    description: One entry per host that answered, C({name, look, release, drift, queues, maintenance}).
     type: list
     elements: dict
     required: true
@@ -41,7 +44,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C({counts, hosts}); each host C({name, level, release, services, findings, last_alert, drift}).
+  description:
+    - C({counts, hosts}); each host C({name, level, release, services, findings, last_alert, drift, queues,
+      email_audit}).
   type: dict
 """
 
@@ -90,6 +95,45 @@ def service_row(name, report, restarts, budget):
     }
 
 
+def queue_row(queue):
+    """One job queue's counts now: rows per state, dead letters, rows stuck in processing."""
+    stuck = sum((queue.get("rescued") or {}).values())
+    dead = queue.get("dead_letters_before")
+    states = queue.get("states_before") or {}
+    problems = []
+    if queue.get("lock") == "busy":
+        problems.append("not counted: a purge was running")
+    if stuck:
+        problems.append("%d stuck in processing" % stuck)
+    if states.get("dead_letter"):
+        problems.append("%d dead-lettered" % states["dead_letter"])
+    if dead:
+        problems.append("%d in the dead-letter table" % dead)
+    return {
+        "table": queue.get("table", ""),
+        "states": ", ".join("%s %s" % (state, count) for state, count in sorted(states.items())) or "empty",
+        "problems": "; ".join(problems),
+        "level": "warning" if problems else "ok",
+    }
+
+
+def email_audit(record):
+    """The last maintenance run's email audit: what it checked and what it refused."""
+    audit = (record or {}).get("email_audit")
+    if not audit:
+        return None
+    totals = audit.get("totals") or {}
+    invalid = audit.get("invalid") or {}
+    return {
+        "finished": record.get("finished", ""),
+        "policy": audit.get("policy", ""),
+        "checked": totals.get("checked", 0),
+        "would_fail_in": totals.get("would_fail_in") or {},
+        "invalid": sorted(invalid.items()),
+        "level": "warning" if invalid else "ok",
+    }
+
+
 def host_model(entry):
     look = entry.get("look") or {}
     budget = look.get("restart_budget") or {}
@@ -101,9 +145,12 @@ def host_model(entry):
     services.sort(key=lambda row: (_rank(row["level"]), row["name"]))
     findings = [f for f in look.get("findings") or [] if f.get("level") != "OK"]
     host_level = "failing" if not look else min([row["level"] for row in services] or ["ok"], key=_rank)
+    queues = [queue_row(queue) for queue in entry.get("queues") or []]
+    audit = email_audit(entry.get("maintenance"))
+    warnings = [part for part in [*queues, audit or {}] if part.get("level") == "warning"]
     if any(f.get("level") == "CRITICAL" for f in findings):
         host_level = "failing"
-    elif host_level == "ok" and findings:
+    elif host_level == "ok" and (findings or warnings):
         host_level = "warning"
     drift = entry.get("drift") or {}
     return {
@@ -114,6 +161,8 @@ def host_model(entry):
         "services": services,
         "findings": sorted(findings, key=lambda f: (f.get("level") != "CRITICAL", f.get("check", ""))),
         "last_alert": look.get("last_alert"),
+        "queues": queues,
+        "email_audit": audit,
         "drift": {
             "run": drift.get("run"),
             "entries": (drift.get("drifted") or []) + (drift.get("corrected") or []) if drift else [],

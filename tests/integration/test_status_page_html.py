@@ -27,7 +27,14 @@ def test_an_orphans_command_line_is_escaped(tmp_path):
         "drifted": [{"role": "steadyops.stack.env_file", "task": "Keep each existing env file private",
                      "item": "tms-api", "summary": "mode 0644 -> 0600"}],
     }  # fmt: skip
-    page = status_page([{"name": "staging-1", "look": look, "drift": drift}])
+    # An address in the users table is anyone's to write: the audit shows it, escaped.
+    maintenance = {
+        "finished": "now",
+        "email_audit": {"policy": "staging", "totals": {"checked": 1}, "invalid": {HOSTILE + "@x": "invalid_syntax"}},
+    }
+    queues = [{"table": "jobs", "states_before": {"pending": 1}, "dead_letters_before": 2, "rescued": {}}]
+    page = status_page([{"name": "staging-1", "look": look, "drift": drift, "maintenance": maintenance,
+                         "queues": queues}])  # fmt: skip
     playbook = tmp_path / "render.yml"
     playbook.write_text(
         yaml.safe_dump(
@@ -59,3 +66,6 @@ def test_an_orphans_command_line_is_escaped(tmp_path):
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;next-server" in html
     assert 'data-service="tms-frontend" data-level="failing"' in html
     assert "Keep each existing env file private (tms-api): mode 0644 -&gt; 0600" in html
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;next-server@x</code>: invalid_syntax" in html
+    assert 'data-queue="jobs" data-level="warning"' in html
+    assert "2 in the dead-letter table" in html

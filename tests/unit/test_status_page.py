@@ -79,3 +79,62 @@ def test_a_host_warning_keeps_its_services_ok():
     assert page["hosts"][0]["level"] == "warning"
     assert page["hosts"][0]["findings"] == warning
     assert page["counts"] == {"failing": 0, "warning": 0, "ok": 1}
+
+
+def queue(states, stuck=0, dead=0, lock="acquired"):
+    """What tasks/queue.yml keeps of a queue_purge count (check mode) of one table."""
+    return {
+        "table": "tds_sync_queue",
+        "lock": lock,
+        "states_before": states,
+        "dead_letters_before": dead,
+        "rescued": {"rescue stuck > 60.0 min": stuck} if stuck else {},
+    }
+
+
+def with_queue_and_audit(queues, invalid=None):
+    entry = host("h", {"tms-api": service()})
+    entry["queues"] = queues
+    entry["maintenance"] = {
+        "finished": "2026-11-29 03:00:00 UTC",
+        "email_audit": {
+            "policy": "production",
+            "totals": {"checked": 3, "invalid": len(invalid or {}), "would_fail_in": {}},
+            "invalid": invalid or {},
+        },
+    }
+    return status_page([entry])["hosts"][0]
+
+
+def test_a_calm_queue_and_a_clean_audit_leave_the_host_ok():
+    model = with_queue_and_audit([queue({"completed": 40, "pending": 2})])
+    assert model["level"] == "ok"
+    assert model["queues"] == [
+        {"table": "tds_sync_queue", "states": "completed 40, pending 2", "problems": "", "level": "ok"}
+    ]
+    assert model["email_audit"]["level"] == "ok"
+    assert model["email_audit"]["checked"] == 3
+
+
+def test_stuck_rows_and_dead_letters_warn_and_say_how_many():
+    model = with_queue_and_audit([queue({"processing": 5, "dead_letter": 2}, stuck=5, dead=7)])
+    assert model["level"] == "warning"
+    assert model["queues"][0]["problems"] == "5 stuck in processing; 2 dead-lettered; 7 in the dead-letter table"
+    assert model["queues"][0]["level"] == "warning"
+
+
+def test_a_queue_another_purge_held_is_not_taken_for_calm():
+    model = with_queue_and_audit([queue({}, lock="busy")])
+    assert model["queues"][0]["problems"] == "not counted: a purge was running"
+    assert model["level"] == "warning"
+
+
+def test_an_invalid_address_in_the_audit_warns_with_its_reason():
+    model = with_queue_and_audit([], invalid={"test@gmail.test": "special_use_domain"})
+    assert model["level"] == "warning"
+    assert model["email_audit"]["invalid"] == [("test@gmail.test", "special_use_domain")]
+
+
+def test_a_host_never_maintained_shows_no_audit():
+    entry = host("h", {"tms-api": service()})
+    assert status_page([entry])["hosts"][0]["email_audit"] is None

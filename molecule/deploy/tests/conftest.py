@@ -1,12 +1,13 @@
 """The deploy scenario's test files run in the order of a host's life, not of their names.
 
 The drift tests need hosts exactly as converge and idempotence left them (freshly
-deployed), and they leave them corrected; the status page reads what the drift run
-wrote; the per-host checks follow; the new versions come last, because they change
+deployed), and they leave them corrected; maintenance follows on hosts as a deploy
+left them; the status page reads what the drift and maintenance runs wrote; the
+per-host checks follow; the new versions come last, because they change
 what serves. Sharing the scenario's hosts saves a second provision and deploy.
 """
 
-ORDER = ["test_drift.py", "test_status_page.py", "test_stack_serves.py", "test_versions.py"]
+ORDER = ["test_drift.py", "test_maintenance.py", "test_status_page.py", "test_stack_serves.py", "test_versions.py"]
 
 
 def pytest_collection_modifyitems(items):

@@ -1,4 +1,5 @@
-"""report.yml's page in a real browser, after the drift tests: a stopped service shows as failing, at the top.
+"""report.yml's page in a real browser, after the drift and maintenance tests: a stopped service shows as failing,
+at the top; the queue's counts and the last email audit show under their host.
 
 Headless Chromium renders the page; the test reads the DOM it built and keeps
 a screenshot in .cache/artefacts/ for a person to look at.
@@ -33,16 +34,20 @@ CHROMIUM = [
 
 
 class LevelsInOrder(HTMLParser):
-    """Every element with a data-level, in document order: (tag, host id or service name, level)."""
+    """Every element with a data-level, in document order: (tag, host section, what it is, level)."""
 
     def __init__(self):
         super().__init__()
         self.found = []
+        self.section = None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        if tag == "section":
+            self.section = attrs.get("id")
         if "data-level" in attrs:
-            self.found.append((tag, attrs.get("id") or attrs.get("data-service"), attrs["data-level"]))
+            what = attrs.get("id") or attrs.get("data-service") or attrs.get("data-queue") or attrs.get("class")
+            self.found.append((tag, self.section, what, attrs["data-level"]))
 
 
 def chromium(*args):
@@ -68,13 +73,21 @@ def test_a_stopped_service_is_failing_at_the_top_of_the_page(host):
     dom = chromium("--dump-dom", (PAGE / "index.html").as_uri())
     levels = LevelsInOrder()
     levels.feed(dom)
-    sections = [(name, level) for tag, name, level in levels.found if tag == "section"]
+    sections = [(what, level) for tag, _section, what, level in levels.found if tag == "section"]
     assert sections == [("host-" + FAILING, "failing"), ("host-" + CLEAN, "ok")]
-    rows = [(name, level) for tag, name, level in levels.found if tag == "tr"]
+    rows = [(what, level) for tag, _section, what, level in levels.found if tag == "tr" and what.startswith("tms-")]
     assert rows[0] == ("tms-worker", "failing"), rows
     assert [level for _name, level in rows[1:]] == ["ok"] * (len(rows) - 1), rows
     assert "tms-worker.service is inactive" in dom
     assert "1 failing" in dom
+
+    # Counted now, in check mode; the audit is the maintenance tests' run, on the failing host only.
+    queues = [(section, what, level) for tag, section, what, level in levels.found if what == "tds_sync_queue"]
+    assert queues == [("host-" + FAILING, "tds_sync_queue", "ok"), ("host-" + CLEAN, "tds_sync_queue", "ok")]
+    audits = [(section, level) for _tag, section, what, level in levels.found if what == "email-audit"]
+    assert audits == [("host-" + FAILING, "warning")]
+    assert "not-an-address@" in dom
+    assert "no maintenance run recorded" in dom
 
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     screenshot = ARTEFACTS / "status-page.png"

@@ -1,0 +1,142 @@
+"""maintenance.yml as cron runs it, on a freshly deployed host: check, apply, apply again.
+
+The queue gets old and recent finished rows, rows stuck in processing (some
+with their attempts spent), live rows, and old and recent dead letters; the
+accounts table an invalid address; the app root more releases and dumps than
+the roles keep. A check run changes none of it; one run purges and rescues
+exactly what the environment's settings say and prunes to the kept numbers,
+leaving live rows, the serving release and the newest dump; the next run
+changes nothing.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from helpers import FIRST, ROOT, playbook, serving_release
+
+testinfra_hosts = ["ansible://" + FIRST]
+RECORD = Path(os.environ["STEADYOPS_REPORT_DIR"]) / "maintenance" / ("%s.json" % FIRST)
+# Staging keeps completed rows 7 days and dead letters 30 (inventories/staging/.../environment.yml).
+ROWS = """
+INSERT INTO tds_sync_queue (status, queued_at, started_at, completed_at, attempt_count, payload)
+SELECT 'completed', now() - interval '41 days', now() - interval '40 days', now() - interval '40 days', 1,
+       '{"t": "old"}' FROM generate_series(1, 20);
+INSERT INTO tds_sync_queue (status, queued_at, started_at, completed_at, attempt_count, payload)
+SELECT 'completed', now() - interval '1 day', now() - interval '1 day', now() - interval '1 day', 1, '{"t": "recent"}'
+  FROM generate_series(1, 5);
+INSERT INTO tds_sync_queue (status, queued_at, started_at, heartbeat_at, attempt_count, payload)
+SELECT 'processing', now() - interval '3 hours', now() - interval '3 hours', now() - interval '3 hours', 1,
+       '{"t": "stuck"}' FROM generate_series(1, 3);
+INSERT INTO tds_sync_queue (status, queued_at, started_at, heartbeat_at, attempt_count, payload)
+SELECT 'processing', now() - interval '3 hours', now() - interval '3 hours', now() - interval '3 hours', 5,
+       '{"t": "spent"}' FROM generate_series(1, 2);
+INSERT INTO tds_sync_queue (status, payload) SELECT 'pending', '{"t": "live"}' FROM generate_series(1, 4);
+INSERT INTO tds_sync_queue (status, started_at, heartbeat_at, attempt_count, payload)
+VALUES ('processing', now() - interval '1 minute', now(), 1, '{"t": "working"}');
+INSERT INTO tds_sync_dead_letter (id, created_at, payload)
+SELECT -g, now() - interval '60 days', '{"t": "old dead"}' FROM generate_series(1, 3) AS g;
+INSERT INTO tds_sync_dead_letter (id, created_at, payload) VALUES (-10, now() - interval '1 day', '{"t": "new dead"}');
+INSERT INTO app_users (email) VALUES ('ops@tms.test'), ('sso-test@gmail.test'), ('not-an-address@');
+"""
+COUNTS = (
+    "SELECT payload->>'t' || ':' || status, count(*) FROM tds_sync_queue WHERE payload ? 't' GROUP BY 1 UNION ALL "
+    "SELECT 'dead-letter:' || (payload->>'t'), count(*) FROM tds_sync_dead_letter WHERE payload ? 't' GROUP BY 1"
+)
+FAKE_RELEASES = ["0000000old%02d" % n for n in range(1, 7)]
+FAKE_DUMPS = ["tms-2020010%dT000000Z-old.dump" % n for n in range(1, 7)]
+STATE = {}
+
+
+def psql(host, sql):
+    return host.check_output(
+        "runuser -u postgres -- psql -X -q -At -F '=' -v ON_ERROR_STOP=1 -d tms -c %s" % quote(sql)
+    )
+
+
+def quote(text):
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def counts(host):
+    return dict(line.split("=") for line in psql(host, COUNTS).splitlines())
+
+
+def host_state(host):
+    return {
+        "rows": counts(host),
+        "releases": sorted(host.check_output("ls %s/releases" % ROOT).split()),
+        "dumps": sorted(host.check_output("ls %s/backups" % ROOT).split()),
+    }
+
+
+def recap_changed(output):
+    line = next(line for line in output.splitlines() if line.startswith(FIRST + " ") and "changed=" in line)
+    return int(line.split("changed=")[1].split()[0])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def piled_up(host):
+    """What piles up, put there by hand; the worker stays stopped so the rows stay where they are."""
+    host.check_output("systemctl stop tms-worker.service")
+    psql(host, ROWS)
+    for number, name in enumerate(FAKE_RELEASES, start=1):
+        host.check_output(
+            "mkdir -p %s/releases/%s && touch -d 2020-01-%02d %s/releases/%s" % (ROOT, name, number, ROOT, name)
+        )
+    for number, name in enumerate(FAKE_DUMPS, start=1):
+        host.check_output("touch -d 2020-01-%02d %s/backups/%s" % (number, ROOT, name))
+    STATE["before"] = host_state(host)
+    yield
+    psql(host, "DELETE FROM tds_sync_queue WHERE payload ? 't'; DELETE FROM tds_sync_dead_letter WHERE id < 0; "
+               "DELETE FROM app_users")  # fmt: skip
+    host.run("rm -rf %s" % " ".join(["%s/releases/%s" % (ROOT, r) for r in FAKE_RELEASES]
+                                   + ["%s/backups/%s" % (ROOT, d) for d in FAKE_DUMPS]))  # fmt: skip
+    host.check_output("systemctl start tms-worker.service")
+
+
+def test_a_check_run_reports_and_changes_nothing(host):
+    code, output = playbook("maintenance", FIRST, "--check")
+    assert code == 0, output[-3000:]
+    assert host_state(host) == STATE["before"]
+    record = json.loads(RECORD.read_text())
+    assert record["check_mode"] is True
+    assert sum(record["queues"][0]["deleted"].values()) == 20 + 3  # what the run will delete, exactly
+
+
+def test_one_run_purges_rescues_and_prunes_exactly_what_the_settings_say(host):
+    serving = serving_release(host)
+    code, output = playbook("maintenance", FIRST)
+    assert code == 0, output[-3000:]
+    assert counts(host) == {
+        "recent:completed": "5",  # younger than staging's 7 days
+        "stuck:pending": "3",  # rescued: back to pending for another attempt
+        "spent:dead_letter": "2",  # attempts spent: dead letter, not another round
+        "live:pending": "4",
+        "working:processing": "1",  # its worker still beats
+        "dead-letter:new dead": "1",
+    }
+    after = host_state(host)
+    assert len(after["releases"]) == 5
+    assert serving in after["releases"]
+    assert FAKE_RELEASES[:2] == sorted(set(STATE["before"]["releases"]) - set(after["releases"]))
+    assert len(after["dumps"]) == 5
+    assert FAKE_DUMPS[:2] == sorted(set(STATE["before"]["dumps"]) - set(after["dumps"]))
+    assert max(STATE["before"]["dumps"]) in after["dumps"]  # the newest real dump stays
+
+    record = json.loads(RECORD.read_text())
+    assert record["check_mode"] is False
+    assert record["email_audit"]["policy"] == "staging"
+    assert list(record["email_audit"]["invalid"]) == ["not-an-address@"]
+    # Staging accepts its test address on a special-use name, and says production would not.
+    assert record["email_audit"]["totals"]["would_fail_in"]["production"] >= 1
+    assert "not-an-address@" in output
+
+
+def test_the_next_run_changes_nothing(host):
+    before = host_state(host)
+    code, output = playbook("maintenance", FIRST)
+    assert code == 0, output[-3000:]
+    assert recap_changed(output) == 0, output[-3000:]
+    assert host_state(host) == before

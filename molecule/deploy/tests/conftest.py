@@ -3,11 +3,19 @@
 The drift tests need hosts exactly as converge and idempotence left them (freshly
 deployed), and they leave them corrected; maintenance follows on hosts as a deploy
 left them; the status page reads what the drift and maintenance runs wrote; the
-per-host checks follow; the new versions come last, because they change
-what serves. Sharing the scenario's hosts saves a second provision and deploy.
+outages are replayed on hosts that serve the same release; the per-host checks
+follow; the new versions come last, because they change what serves. Sharing the
+scenario's hosts saves a second provision and deploy.
 """
 
-ORDER = ["test_drift.py", "test_maintenance.py", "test_status_page.py", "test_stack_serves.py", "test_versions.py"]
+ORDER = [
+    "test_drift.py",
+    "test_maintenance.py",
+    "test_status_page.py",
+    "test_incidents.py",
+    "test_stack_serves.py",
+    "test_versions.py",
+]
 
 
 def pytest_collection_modifyitems(items):

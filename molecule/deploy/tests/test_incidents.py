@@ -1,0 +1,146 @@
+"""The outages this collection exists for, replayed end to end on the deployed demo stack.
+
+1. An orphaned `next-server` outside its unit keeps the frontend's port while
+   the unit is down: the site answers 502. One run of the health check (as
+   its cron job runs it) heals it and sends one alert; deploy.yml heals the
+   same outage too.
+2. An env file full of `<CHANGE_ME>`: refused before any service is touched.
+3. `test@gmail.test`: refused under the production policy, with the reason;
+   accepted under staging's, and named as one production would refuse.
+(4. Stuck and old queue rows: test_maintenance.py.)
+"""
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+from helpers import FIRST, ROOT, deploy, get, main_pids
+
+testinfra_hosts = ["ansible://" + FIRST]
+HELPERS = "/usr/local/lib/steadyops"
+CONFIG = "/run/incident/health.json"
+SPOOL = "/run/incident/mail"
+SINK_PORT = 2525
+# A stale server that takes connections and drops them: nginx answers 502.
+ORPHAN = """import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen()
+while True:
+    s.accept()[0].close()
+"""
+SINK = (Path(__file__).resolve().parents[2] / "shared/files/smtp_sink.py").read_text()
+UNITS = ["tms-api@8000.service", "tms-api@8001.service", "tms-frontend@3000.service", "tms-frontend@3001.service",
+         "tms-worker.service", "nginx.service"]  # fmt: skip
+
+
+def write(host, path, text):
+    host.check_output("mkdir -p %s && cat > %s <<'EOF'\n%sEOF" % (str(Path(path).parent), path, text))
+
+
+def serving_frontend(host):
+    upstream = host.file("/etc/nginx/steadyops-upstreams/tms-frontend.conf").content_string
+    return int(re.search(r":(\d+);", upstream).group(1))
+
+
+def orphan_pids(host):
+    return host.run("pgrep -f '^next-server '").stdout.split()
+
+
+def outage(host):
+    """The four-day outage's state: the unit down, an orphan of the frontend on its port, nginx 502."""
+    port = serving_frontend(host)
+    host.check_output("systemctl stop tms-frontend@%d.service" % port)
+    write(host, "/usr/local/lib/incident-orphan.py", ORPHAN)
+    host.check_output(
+        'runuser -u tmsapp -- setsid -f bash -c \'exec -a "next-server (v14.2.3)" python3 '
+        "/usr/local/lib/incident-orphan.py %d'" % port
+    )
+    for _attempt in range(50):
+        if host.socket("tcp://0.0.0.0:%d" % port).is_listening:
+            break
+        time.sleep(0.1)
+    assert orphan_pids(host), "the orphan did not start"
+    assert get(host, "/")[0] == 502, "the outage was not reproduced"
+    return port
+
+
+def healed(host, port):
+    assert orphan_pids(host) == []
+    assert host.service("tms-frontend@%d" % port).is_running
+    assert get(host, "/")[0] == 200
+
+
+def mails(host):
+    """The subjects the sink received, oldest first, without the host's name."""
+    found = host.run("ls %s" % SPOOL).stdout.split()
+    subjects = [host.check_output("grep -h '^Subject:' %s/%s" % (SPOOL, name)) for name in sorted(found)]
+    return [subject.split(" on ")[0] for subject in subjects]
+
+
+@pytest.fixture
+def health_with_mail(host):
+    """The host's own health check config, mailing a local sink and keeping its state apart; cron stopped."""
+    host.check_output("systemctl stop cron.service")
+    config = json.loads(host.file("/etc/steadyops/health.json").content_string)
+    config.update(state_dir="/run/incident/state", status_file="/run/incident/state/status.json")
+    config["smtp"].update(host="127.0.0.1", port=SINK_PORT, to=["oncall@tms.test"], starttls=False, user="")
+    write(host, CONFIG, json.dumps(config) + "\n")
+    write(host, "/run/incident/smtp_sink.py", SINK)
+    host.check_output("systemd-run --unit incident-smtp --collect python3 /run/incident/smtp_sink.py %d %s"
+                      % (SINK_PORT, SPOOL))  # fmt: skip
+    yield "/usr/bin/python3 %s/steadyops_health.py --config %s" % (HELPERS, CONFIG)
+    host.run("systemctl stop incident-smtp.service; pkill -f '^next-server '; rm -rf /run/incident")
+    host.check_output("systemctl start cron.service")
+
+
+def test_the_orphan_outage_is_healed_by_one_health_check_run_with_one_alert(host, health_with_mail):
+    port = outage(host)
+    host.run(health_with_mail)  # exits non-zero when it found something: it did
+    healed(host, port)
+    assert mails(host) == ["Subject: [steadyops] CRITICAL tms-frontend"]
+
+    host.run(health_with_mail)  # the next period: healthy, so the incident closes
+    assert mails(host) == ["Subject: [steadyops] CRITICAL tms-frontend", "Subject: [steadyops] RECOVERED tms-frontend"]
+
+
+def test_the_orphan_outage_is_healed_by_a_deploy(host):
+    host.check_output("systemctl stop cron.service")  # the health check must not heal it first
+    try:
+        port = outage(host)
+        code, output = deploy(FIRST)
+        assert code == 0, output[-3000:]
+        healed(host, port)
+    finally:
+        host.run("pkill -f '^next-server '")
+        host.check_output("systemctl start cron.service")
+
+
+def test_an_env_file_with_placeholders_is_refused_before_any_service_is_touched(host):
+    env_file = host.file("%s/shared/tms-api.env" % ROOT).sha256sum
+    pids = main_pids(host, UNITS)
+    placeholder = json.dumps({"env_file_secrets": {"DATABASE_URL": "<CHANGE_ME>"}})
+    code, output = deploy(FIRST, "-e", placeholder)
+    assert code != 0
+    assert "tms-api: key(s) DATABASE_URL still hold a placeholder value" in re.sub(r"\s+", " ", output), output
+    assert "Take the deploy lock" not in output
+    assert "<CHANGE_ME>" not in output
+    assert main_pids(host, UNITS) == pids
+    assert host.file("%s/shared/tms-api.env" % ROOT).sha256sum == env_file
+
+
+def test_a_test_address_is_refused_in_production_and_named_in_staging(host):
+    address = json.dumps({"stack_email_addresses": ["test@gmail.test"]})
+    code, output = deploy(FIRST, "-e", address, "-e", "stack_email_policy=production")
+    flat = re.sub(r"\s+", " ", output)
+    assert code != 0
+    assert "test@gmail.test" in flat
+    assert "special" in flat.lower(), output[-3000:]  # the reason: .test is a special-use name
+
+    code, output = deploy(FIRST, "-e", address)  # the inventory's staging policy
+    assert code == 0, output[-3000:]
+    flat = re.sub(r"\s+", " ", output)
+    assert "Accepted under staging, refused under another policy: test@gmail.test (would fail in production)" in flat

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Molecule scenarios on the systemd lab containers. With no argument every
-# scenario runs, in two lanes at once: `deploy` (the demo stack deployed, drift
-# and the status page on the same hosts, then new versions) and `health` on hosts
+# scenario runs, in two lanes at once: `deploy` (the demo stack deployed; drift,
+# maintenance, the status page and the outages replayed on the same hosts; then
+# new versions) with the two short ones, `lab` and `queue_maintenance`, on hosts
 # named a-staging-1/2, every other scenario one after another on staging-1/2, so
 # that the lanes take about as long. The lanes share nothing but the Docker engine: their hosts,
 # networks and published ports differ (STEADYOPS_LAB_PREFIX, read by
@@ -22,7 +23,7 @@ if (( $# > 0 )); then
   exit 0
 fi
 
-LONG_LANE=(deploy health)
+LONG_LANE=(deploy lab queue_maintenance)
 mapfile -t OTHER_LANE < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' \
   | xargs -n1 basename | grep -vxF -e shared -e default "${LONG_LANE[@]/#/-e}" | sort)
 logs="$(mktemp -d)"

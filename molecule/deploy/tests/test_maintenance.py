@@ -78,8 +78,9 @@ def recap_changed(output):
 
 @pytest.fixture(scope="module", autouse=True)
 def piled_up(host):
-    """What piles up, put there by hand; the worker stays stopped so the rows stay where they are."""
-    host.check_output("systemctl stop tms-worker.service")
+    """What piles up, put there by hand; the worker (and cron's health check, which would start it again)
+    stay stopped so the rows stay where they are."""
+    host.check_output("systemctl stop cron.service tms-worker.service")
     psql(host, ROWS)
     for number, name in enumerate(FAKE_RELEASES, start=1):
         host.check_output(
@@ -93,7 +94,7 @@ def piled_up(host):
                "DELETE FROM app_users")  # fmt: skip
     host.run("rm -rf %s" % " ".join(["%s/releases/%s" % (ROOT, r) for r in FAKE_RELEASES]
                                    + ["%s/backups/%s" % (ROOT, d) for d in FAKE_DUMPS]))  # fmt: skip
-    host.check_output("systemctl start tms-worker.service")
+    host.check_output("systemctl start tms-worker.service cron.service")
 
 
 def test_a_check_run_reports_and_changes_nothing(host):

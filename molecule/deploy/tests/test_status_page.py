@@ -77,7 +77,11 @@ def test_a_stopped_service_is_failing_at_the_top_of_the_page(host):
     assert sections == [("host-" + FAILING, "failing"), ("host-" + CLEAN, "ok")]
     rows = [(what, level) for tag, _section, what, level in levels.found if tag == "tr" and what.startswith("tms-")]
     assert rows[0] == ("tms-worker", "failing"), rows
-    assert [level for _name, level in rows[1:]] == ["ok"] * (len(rows) - 1), rows
+    # The rest is ok, or a warning when the health check's cron restarted a service during the drift
+    # tests (it counts against the budget for a while): never failing, and warnings before oks.
+    levels_after = [level for _name, level in rows[1:]]
+    assert set(levels_after) <= {"warning", "ok"}, rows
+    assert levels_after == sorted(levels_after, key=["warning", "ok"].index), rows
     assert "tms-worker.service is inactive" in dom
     assert "1 failing" in dom
 

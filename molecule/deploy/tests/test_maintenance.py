@@ -92,8 +92,8 @@ def piled_up(host):
     yield
     psql(host, "DELETE FROM tds_sync_queue WHERE payload ? 't'; DELETE FROM tds_sync_dead_letter WHERE id < 0; "
                "DELETE FROM app_users")  # fmt: skip
-    host.run("rm -rf %s" % " ".join(["%s/releases/%s" % (ROOT, r) for r in FAKE_RELEASES]
-                                   + ["%s/backups/%s" % (ROOT, d) for d in FAKE_DUMPS]))  # fmt: skip
+    fakes = ["%s/releases/%s" % (ROOT, r) for r in FAKE_RELEASES] + ["%s/backups/%s" % (ROOT, d) for d in FAKE_DUMPS]
+    host.run("rm -rf %s" % " ".join(fakes))
     host.check_output("systemctl start tms-worker.service cron.service")
 
 

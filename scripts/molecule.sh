@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Molecule scenarios on the systemd lab containers. With no argument every
-# scenario runs, in two lanes at once: `deploy` (the demo stack deployed; drift,
-# maintenance, the status page and the outages replayed on the same hosts; then
-# new versions) with the two short ones, `lab` and `queue_maintenance`, on hosts
-# named a-staging-1/2, every other scenario one after another on staging-1/2, so
-# that the lanes take about as long. The lanes share nothing but the Docker engine: their hosts,
-# networks and published ports differ (STEADYOPS_LAB_PREFIX, read by
-# .config/molecule/config.yml). `scripts/molecule.sh lab` runs one scenario.
+# Molecule scenarios on the systemd lab containers, in two lanes that run at
+# once and share nothing but the Docker engine (hosts, networks and published
+# ports differ: STEADYOPS_LAB_PREFIX, read by .config/molecule/config.yml):
+#   long   `deploy` on hosts a-staging-1/2: the demo stack deployed; drift,
+#          maintenance, the status page and the outages replayed on the same
+#          hosts; then new versions. The longest thing the suite runs.
+#   other  every other scenario, one after another, on staging-1/2.
+#
+#   scripts/molecule.sh                 both lanes at once
+#   scripts/molecule.sh --lane long     one lane (scripts/test.sh starts the long
+#                                       lane beside lint, sanity and unit)
+#   scripts/molecule.sh lab release     the named scenarios, one after another
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 venv_activate
@@ -15,7 +19,10 @@ bash scripts/lab/docker-engine.sh
 bash scripts/lab/base-image.sh
 
 export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1
-if (( $# > 0 )); then
+only_lane=""
+if [[ "${1:-}" == --lane ]]; then
+  only_lane="${2:?--lane long|other}"
+elif (( $# > 0 )); then
   for scenario in "$@"; do
     step "molecule test -s $scenario"
     molecule test -s "$scenario"
@@ -23,7 +30,7 @@ if (( $# > 0 )); then
   exit 0
 fi
 
-LONG_LANE=(deploy lab queue_maintenance)
+LONG_LANE=(deploy)
 mapfile -t OTHER_LANE < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' \
   | xargs -n1 basename | grep -vxF -e shared -e default "${LONG_LANE[@]/#/-e}" | sort)
 logs="$(mktemp -d)"
@@ -52,26 +59,47 @@ why() {
   grep -n -A12 -E '^(fatal|failed): \[|^FAILED |^E  |^(ERROR|CRITICAL) ' "$logs/$1.log" | tail -n 120 || true
 }
 
-step "molecule test, two lanes: [${LONG_LANE[*]}] and [${OTHER_LANE[*]}]"
-lane long a- "${LONG_LANE[@]}" >/dev/null &
-long_pid=$!
-other_rc=0
-lane other "" "${OTHER_LANE[@]}" || other_rc=$?
-long_rc=0
-wait "$long_pid" || long_rc=$?
+# finish RC: the causes of what failed, the scenario times, and the exit status.
+finish() {
+  if [[ -f "$logs/failed" ]]; then
+    while read -r scenario; do
+      step "Why $scenario failed (its fatal results and test failures; the whole output is above)"
+      why "$scenario"
+    done <"$logs/failed"
+  fi
+  step "Molecule scenario times"
+  cat "$logs/times"
+  if (( $1 != 0 )); then
+    die "a Molecule scenario failed (see its output above)" "run it alone: scripts/molecule.sh <scenario>"
+  fi
+}
 
-step "The long lane's output (${LONG_LANE[*]})"
-for scenario in "${LONG_LANE[@]}"; do
-  [[ -f "$logs/$scenario.log" ]] && cat "$logs/$scenario.log"
-done
-if [[ -f "$logs/failed" ]]; then
-  while read -r scenario; do
-    step "Why $scenario failed (its fatal results and test failures; the whole output is above)"
-    why "$scenario"
-  done <"$logs/failed"
-fi
-step "Molecule scenario times"
-cat "$logs/times"
-if (( other_rc != 0 || long_rc != 0 )); then
-  die "a Molecule scenario failed (see its output above)" "run it alone: scripts/molecule.sh <scenario>"
-fi
+case "$only_lane" in
+  long)
+    step "molecule test, the long lane: [${LONG_LANE[*]}]"
+    rc=0
+    lane long a- "${LONG_LANE[@]}" || rc=$?
+    finish "$rc"
+    ;;
+  other)
+    step "molecule test, the other lane: [${OTHER_LANE[*]}]"
+    rc=0
+    lane other "" "${OTHER_LANE[@]}" || rc=$?
+    finish "$rc"
+    ;;
+  "")
+    step "molecule test, two lanes: [${LONG_LANE[*]}] and [${OTHER_LANE[*]}]"
+    lane long a- "${LONG_LANE[@]}" >/dev/null &
+    long_pid=$!
+    other_rc=0
+    lane other "" "${OTHER_LANE[@]}" || other_rc=$?
+    long_rc=0
+    wait "$long_pid" || long_rc=$?
+    step "The long lane's output (${LONG_LANE[*]})"
+    for scenario in "${LONG_LANE[@]}"; do
+      [[ -f "$logs/$scenario.log" ]] && cat "$logs/$scenario.log"
+    done
+    finish $(( other_rc || long_rc ))
+    ;;
+  *) die "no lane $only_lane" "use --lane long or --lane other" ;;
+esac

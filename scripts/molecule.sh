@@ -2,9 +2,10 @@
 # Molecule scenarios on the systemd lab containers, in two lanes that run at
 # once and share nothing but the Docker engine (hosts, networks and published
 # ports differ: STEADYOPS_LAB_PREFIX, read by .config/molecule/config.yml):
-#   long   `deploy` on hosts a-staging-1/2: the demo stack deployed; drift,
+#   long   `deploy` on hosts a-staging-1/2 (the demo stack deployed; drift,
 #          maintenance, the status page and the outages replayed on the same
-#          hosts; then new versions. The longest thing the suite runs.
+#          hosts; then new versions: the longest thing the suite runs), then
+#          `tms_outage`, so that the lanes end together.
 #   other  every other scenario, one after another, on staging-1/2.
 #
 #   scripts/molecule.sh                 both lanes at once
@@ -30,7 +31,7 @@ elif (( $# > 0 )); then
   exit 0
 fi
 
-LONG_LANE=(deploy)
+LONG_LANE=(deploy tms_outage)
 mapfile -t OTHER_LANE < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' \
   | xargs -n1 basename | grep -vxF -e shared -e default "${LONG_LANE[@]/#/-e}" | sort)
 logs="$(mktemp -d)"

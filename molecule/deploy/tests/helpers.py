@@ -47,7 +47,7 @@ def post_job(host):
         "r = u.urlopen(u.Request('http://127.0.0.1/api/jobs', data=b'{}', method='POST'), timeout=10)\n"
         "print(json.loads(r.read())['id'])\n"
     )
-    return int(host.check_output("python3 -c %s" % _quote(probe)))
+    return int(host.check_output("python3 -c %s" % shell_quote(probe)))
 
 
 def serving_release(host):
@@ -64,15 +64,27 @@ def get(host, path, port=80):
         "    s, b = e.code, e.read()\n"
         "print(json.dumps([s, b.decode(errors='replace')]))\n" % (port, path)
     )
-    status, body = json.loads(host.check_output("python3 -c %s" % _quote(probe)))
+    status, body = json.loads(host.check_output("python3 -c %s" % shell_quote(probe)))
     try:
         return status, json.loads(body)
     except ValueError:
         return status, None
 
 
-def _quote(text):
+def shell_quote(text):
+    """TEXT as one word of a POSIX shell command line."""
     return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def write_file(host, path, text):
+    """Write TEXT to PATH on a lab host (its directory made first), through a quoted here-document."""
+    host.check_output("mkdir -p %s && cat > %s <<'EOF'\n%sEOF" % (os.path.dirname(path), path, text))
+
+
+def recap_changed(output, name):
+    """The changed= count of host NAME in an ansible-playbook run's recap."""
+    line = next(line for line in output.splitlines() if line.startswith(name + " ") and "changed=" in line)
+    return int(line.split("changed=")[1].split()[0])
 
 
 def main_pids(host, units):

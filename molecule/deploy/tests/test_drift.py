@@ -11,13 +11,12 @@ check mode too, which is how a check run on a deployed host is shown honest.
 import json
 import os
 import re
-import subprocess
 import time
 from pathlib import Path
 
 import testinfra
+from helpers import playbook, recap_changed, write_file
 
-PROJECT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 PREFIX = os.environ.get("STEADYOPS_LAB_PREFIX", "")
 DRIFTED, CLEAN = PREFIX + "staging-1", PREFIX + "staging-2"
@@ -59,12 +58,9 @@ STATE = {}
 
 def drift(*flags):
     """ansible-playbook drift.yml on both hosts: (exit status, output, run directory)."""
-    command = ["ansible-playbook", "-i", INVENTORY, PROJECT + "/playbooks/drift.yml", "-l", "%s,%s" % (DRIFTED, CLEAN)]
     # Zombies made a moment ago count (the default leaves those under a minute to their parents).
-    command += ["-e", "drift_zombie_min_age=1", *flags]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
-    output = result.stdout + result.stderr
-    return result.returncode, output, (REPORTS / "latest").resolve()
+    status, output = playbook("drift", "%s,%s" % (DRIFTED, CLEAN), "-e", "drift_zombie_min_age=1", *flags)
+    return status, output, (REPORTS / "latest").resolve()
 
 
 def report(run_dir, host):
@@ -91,11 +87,6 @@ def matches(item, pattern):
     return role_ok and re.search(task, item["task"]) and label_ok
 
 
-def recap_changed(output, host):
-    line = next(line for line in output.splitlines() if line.startswith(host + " ") and "changed=" in line)
-    return int(line.split("changed=")[1].split()[0])
-
-
 def host_state(host):
     """What each drift touches, as the host shows it."""
     return {
@@ -116,8 +107,8 @@ def test_six_drifts_are_each_reported_and_the_check_changes_nothing(host):
     host.check_output("sed -i 's/^KillMode=mixed$/KillMode=process/' %s && systemctl daemon-reload" % WORKER_UNIT)
     host.check_output("chmod 0644 %s" % API_ENV)
     host.check_output("systemctl stop %s" % STATE["api"])
-    host.check_output("cat > /usr/local/lib/drift-stray.py <<'EOF'\n%sEOF" % STRAY)
-    host.check_output("cat > /usr/local/lib/drift-zombie.py <<'EOF'\n%sEOF" % ZOMBIE_PARENT)
+    write_file(host, "/usr/local/lib/drift-stray.py", STRAY)
+    write_file(host, "/usr/local/lib/drift-zombie.py", ZOMBIE_PARENT)
     # Outside every unit, as a hand-run `npm start` leaves them; named as the real ones are.
     as_app = "runuser -u tmsapp -- setsid -f bash -c 'exec -a %s python3 /usr/local/lib/%s'"
     host.check_output(as_app % ('"next-server (v14.2.3)"', "drift-stray.py %d" % frontend_idle))

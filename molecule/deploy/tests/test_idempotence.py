@@ -8,15 +8,9 @@ hosts).
 """
 
 import os
-import re
 
 import testinfra
-from helpers import FIRST, SECOND, deploy, serving_release
-
-
-def recap_changed(output, name):
-    line = next(line for line in output.splitlines() if re.match(r"%s\s+:" % re.escape(name), line))
-    return int(line.split("changed=")[1].split()[0])
+from helpers import FIRST, SECOND, deploy, recap_changed, serving_release
 
 
 def test_a_second_deploy_of_the_same_version_changes_nothing():

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import FIRST, ROOT, deploy, get, main_pids
+from helpers import FIRST, ROOT, deploy, get, main_pids, write_file
 
 testinfra_hosts = ["ansible://" + FIRST]
 HELPERS = "/usr/local/lib/steadyops"
@@ -37,10 +37,6 @@ UNITS = ["tms-api@8000.service", "tms-api@8001.service", "tms-frontend@3000.serv
          "tms-worker.service", "nginx.service"]  # fmt: skip
 
 
-def write(host, path, text):
-    host.check_output("mkdir -p %s && cat > %s <<'EOF'\n%sEOF" % (str(Path(path).parent), path, text))
-
-
 def serving_frontend(host):
     upstream = host.file("/etc/nginx/steadyops-upstreams/tms-frontend.conf").content_string
     return int(re.search(r":(\d+);", upstream).group(1))
@@ -54,7 +50,7 @@ def outage(host):
     """The four-day outage's state: the unit down, an orphan of the frontend on its port, nginx 502."""
     port = serving_frontend(host)
     host.check_output("systemctl stop tms-frontend@%d.service" % port)
-    write(host, "/usr/local/lib/incident-orphan.py", ORPHAN)
+    write_file(host, "/usr/local/lib/incident-orphan.py", ORPHAN)
     host.check_output(
         'runuser -u tmsapp -- setsid -f bash -c \'exec -a "next-server (v14.2.3)" python3 '
         "/usr/local/lib/incident-orphan.py %d'" % port
@@ -88,8 +84,8 @@ def health_with_mail(host):
     config = json.loads(host.file("/etc/steadyops/health.json").content_string)
     config.update(state_dir="/run/incident/state", status_file="/run/incident/state/status.json")
     config["smtp"].update(host="127.0.0.1", port=SINK_PORT, to=["oncall@tms.test"], starttls=False, user="")
-    write(host, CONFIG, json.dumps(config) + "\n")
-    write(host, "/run/incident/smtp_sink.py", SINK)
+    write_file(host, CONFIG, json.dumps(config) + "\n")
+    write_file(host, "/run/incident/smtp_sink.py", SINK)
     host.check_output("systemd-run --unit incident-smtp --collect python3 /run/incident/smtp_sink.py %d %s"
                       % (SINK_PORT, SPOOL))  # fmt: skip
     yield "/usr/bin/python3 %s/steadyops_health.py --config %s" % (HELPERS, CONFIG)

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import FIRST, ROOT, playbook, serving_release
+from helpers import FIRST, ROOT, playbook, recap_changed, serving_release, shell_quote
 
 testinfra_hosts = ["ansible://" + FIRST]
 RECORD = Path(os.environ["STEADYOPS_REPORT_DIR"]) / "maintenance" / ("%s.json" % FIRST)
@@ -51,12 +51,8 @@ STATE = {}
 
 def psql(host, sql):
     return host.check_output(
-        "runuser -u postgres -- psql -X -q -At -F '=' -v ON_ERROR_STOP=1 -d tms -c %s" % quote(sql)
+        "runuser -u postgres -- psql -X -q -At -F '=' -v ON_ERROR_STOP=1 -d tms -c %s" % shell_quote(sql)
     )
-
-
-def quote(text):
-    return "'" + text.replace("'", "'\"'\"'") + "'"
 
 
 def counts(host):
@@ -69,11 +65,6 @@ def host_state(host):
         "releases": sorted(host.check_output("ls %s/releases" % ROOT).split()),
         "dumps": sorted(host.check_output("ls %s/backups" % ROOT).split()),
     }
-
-
-def recap_changed(output):
-    line = next(line for line in output.splitlines() if line.startswith(FIRST + " ") and "changed=" in line)
-    return int(line.split("changed=")[1].split()[0])
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -139,5 +130,5 @@ def test_the_next_run_changes_nothing(host):
     before = host_state(host)
     code, output = playbook("maintenance", FIRST)
     assert code == 0, output[-3000:]
-    assert recap_changed(output) == 0, output[-3000:]
+    assert recap_changed(output, FIRST) == 0, output[-3000:]
     assert host_state(host) == before

@@ -12,8 +12,9 @@ import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
+from helpers import playbook
+
 PROJECT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 PREFIX = os.environ.get("STEADYOPS_LAB_PREFIX", "")
 FAILING, CLEAN = PREFIX + "staging-1", PREFIX + "staging-2"
 PAGE = Path(os.environ["STEADYOPS_REPORT_DIR"]) / "status"
@@ -60,12 +61,10 @@ def test_a_stopped_service_is_failing_at_the_top_of_the_page(host):
     # cron stops too: the health check it runs would restart the worker mid-test.
     host.check_output("systemctl stop cron.service tms-worker.service")
     try:
-        limit = "%s,%s" % (FAILING, CLEAN)
-        command = ["ansible-playbook", "-i", INVENTORY, PROJECT + "/playbooks/report.yml", "-l", limit]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+        status, output = playbook("report", "%s,%s" % (FAILING, CLEAN))
     finally:
         host.check_output("systemctl start tms-worker.service cron.service")
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert status == 0, output
 
     data = json.loads((PAGE / "status.json").read_text())
     assert [h["name"] for h in data["hosts"]] == [FAILING, CLEAN]

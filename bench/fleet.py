@@ -53,9 +53,14 @@ def start_hosts(names):
             IMAGE, "/lib/systemd/systemd",
         )  # fmt: skip
     for name in names:
-        state = run("docker", "exec", name, "systemctl", "is-system-running", "--wait", check=False).stdout.strip()
-        if state not in ("running", "degraded"):
-            sys.exit("bench/fleet.py: %s did not boot (%s)" % (name, state))
+        # `docker exec` can come before the container's init is up; ask again for a minute.
+        for _ in range(60):
+            answer = run("docker", "exec", name, "systemctl", "is-system-running", "--wait", check=False)
+            if answer.stdout.strip() in ("running", "degraded"):
+                break
+            time.sleep(1)
+        else:
+            sys.exit("bench/fleet.py: %s did not boot: %s" % (name, (answer.stdout + answer.stderr).strip()))
 
 
 def remove_hosts(names):

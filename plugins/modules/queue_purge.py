@@ -47,9 +47,9 @@ options:
     type: str
     default: public
   table:
-    description: The queue table.
+    description: The queue table, in O(schema).
     type: str
-    default: tds_sync_queue
+    required: true
   id_column:
     description: The integer primary key; batches walk its ranges.
     type: str
@@ -152,6 +152,7 @@ EXAMPLES = r"""
   steadyops.stack.queue_purge:
     login_db: tds
     login_user: tds_maint
+    table: tds_sync_queue
     login_password: "{{ vault_tds_maint_password }}"
     retention:
       - {state: completed, older_than_days: 30}
@@ -382,7 +383,7 @@ def build_module():
     return AnsibleModule(
         argument_spec=dict(
             schema=dict(type="str", default="public"),
-            table=dict(type="str", default="tds_sync_queue"),
+            table=dict(type="str", required=True),
             id_column=dict(type="str", default="id"),
             status_column=dict(type="str", default="status"),
             states=dict(type="dict", default=DEFAULT_STATES),

@@ -14,6 +14,7 @@ from support import queue
 from support.procs import COLLECTIONS, run_module, wait_for, warnings_of
 
 RUNBOOK = {
+    "table": "tds_sync_queue",
     "retention": [{"state": "completed", "older_than_days": 30}, {"state": "dead_letter", "older_than_days": 90}],
     "rescue_stuck_after_minutes": 60,
     "max_attempts": 5,

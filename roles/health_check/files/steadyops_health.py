@@ -22,10 +22,12 @@ code is the collection's own _procfs, installed next to this file.
 import argparse
 import fcntl
 import http.client
+import ipaddress
 import json
 import os
 import smtplib
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -233,9 +235,14 @@ class Run:
             message["From"] = smtp.get("from", "steadyops-health@" + socket.getfqdn())
             message["To"] = ", ".join(smtp["to"])
             message.set_content(body)
+            if smtp.get("user") and not smtp.get("starttls") and not is_loopback(smtp["host"]):
+                return "failed: not logging in to %s without STARTTLS: the password would go unencrypted" % smtp["host"]
             with smtplib.SMTP(smtp["host"], smtp.get("port", 25), timeout=10) as client:
                 if smtp.get("starttls"):
-                    client.starttls()
+                    # The server's certificate and name are checked before anything,
+                    # the password above all, goes over the connection: the system's
+                    # CAs, or only the one in ca_file (a private mail relay's).
+                    client.starttls(context=ssl.create_default_context(cafile=smtp.get("ca_file") or None))
                 if smtp.get("user"):
                     client.login(smtp["user"], smtp.get("password", ""))
                 client.send_message(message)
@@ -272,6 +279,14 @@ class Run:
         self.actions.append({"action": "mail", "subject": subject, "result": result})
         # Kept between runs: the status page shows the last alert and whether it went out.
         self.state["last_alert"] = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "subject": subject, "result": result}
+
+
+def is_loopback(host):
+    """Whether HOST (a name or an address) is this machine's loopback."""
+    try:
+        return all(ipaddress.ip_address(info[4][0]).is_loopback for info in socket.getaddrinfo(host, None))
+    except (OSError, ValueError):
+        return False
 
 
 def restart_budget(config):

@@ -11,7 +11,13 @@ policy while another rejects them. The library knows only a process-wide
 list, which is never modified here. Instead, an address rejected for a
 special-use domain that the policy allows is validated again with that final
 label replaced by an ordinary one of the same length, so every other check of
-the library still applies to it, and the name is put back in the result.
+the library still applies to it, and the name is put back in the result. That
+is decided by the policy's allow-list and the library's own result (the
+domain it parsed), never by the wording of an error.
+
+A run over many addresses (an audit of a users table) validates each distinct
+domain once: domain_memo() memoizes the library's own domain check, a pure
+function of its arguments, so every verdict stays the library's.
 
 Used by the email_validate module and the valid_email test plugin.
 """
@@ -20,7 +26,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import copy
+import inspect
+import sys
+from importlib import metadata as importlib_metadata
+
+from ansible.module_utils.parsing.convert_bool import boolean
 
 try:
     import email_validator
@@ -32,21 +44,28 @@ except ImportError as exc:  # reported with missing_required_lib by the callers
     HAS_EMAIL_VALIDATOR = False
     EMAIL_VALIDATOR_IMPORT_ERROR = exc
 
+# The first release with every option a policy passes (`strict` came in 2.3.0).
+# Debian 12's python3-email-validator is 1.3.0.
+MINIMUM_LIBRARY = "2.3.0"
+
 # Reserved for private use after the library's list was written: ICANN set
 # aside .internal (2024) and RFC 9476 .alt. Rejected like the library's own
 # special-use names unless a policy allows them.
 EXTRA_SPECIAL_USE = ("internal", "alt")
 
-OPTION_KEYS = (
+# The library's options a policy sets (each a boolean), and ours.
+LIBRARY_OPTIONS = (
     "strict",
     "allow_smtputf8",
+    "allow_empty_local",
     "allow_quoted_local",
     "allow_domain_literal",
     "allow_display_name",
     "globally_deliverable",
     "check_deliverability",
-    "allowed_special_use",
+    "test_environment",
 )
+OPTION_KEYS = (*LIBRARY_OPTIONS, "allowed_special_use")
 
 # Policies are data. Inventory may override any key of a named policy, or add
 # a policy, through the module's `policies` option.
@@ -54,11 +73,15 @@ PRODUCTION = {
     "description": "Strict: only globally deliverable addresses; every special-use domain is rejected.",
     "strict": True,
     "allow_smtputf8": True,
+    "allow_empty_local": False,
     "allow_quoted_local": False,
     "allow_domain_literal": False,
     "allow_display_name": False,
     "globally_deliverable": True,
     "check_deliverability": False,
+    # The library's test mode accepts .test and skips deliverability; the
+    # allow-list below is the finer tool, and the one the defaults use.
+    "test_environment": False,
     "allowed_special_use": [],
 }
 DEFAULT_POLICIES = {
@@ -85,8 +108,6 @@ REASONS = (
     ("There must be something", "empty_part"),
 )
 
-SPECIAL_USE_MESSAGE = "The part after the @-sign is a special-use or reserved name that cannot be used with email."
-
 
 class PolicyError(ValueError):
     """A policy name or option that cannot be used; the message says which and what to do."""
@@ -101,6 +122,37 @@ def reason_code(exc):
         if fragment in message:
             return code
     return "syntax"
+
+
+def library_problem():
+    """Why the installed email-validator cannot run the policies, or None."""
+    if not HAS_EMAIL_VALIDATOR:
+        return None
+    accepted = inspect.signature(email_validator.validate_email).parameters
+    missing = [name for name in LIBRARY_OPTIONS if name not in accepted]
+    if not missing:
+        return None
+    return (
+        "email-validator %s on this host lacks the option(s) %s that the policies pass; email-validator %s or "
+        "newer is needed (pip install 'email-validator>=%s'; Debian 12's python3-email-validator is too old)"
+        % (
+            _library_version(),
+            ", ".join(missing),
+            MINIMUM_LIBRARY,
+            MINIMUM_LIBRARY,
+        )
+    )
+
+
+def _library_version():
+    # Releases before 2.0 have no __version__; their package metadata has it.
+    version = getattr(email_validator, "__version__", None)
+    if version:
+        return version
+    try:
+        return importlib_metadata.version("email-validator")
+    except importlib_metadata.PackageNotFoundError:
+        return "(unknown version)"
 
 
 def library_special_use():
@@ -120,26 +172,37 @@ def build_policies(overrides=None):
         if name not in DEFAULT_POLICIES and "description" not in options:
             base["description"] = "Defined in inventory."
         policies[name] = base
-    for name, options in policies.items():
-        check_options(options, "policies.%s" % name)
-    return policies
+    return dict((name, typed_options(options, "policies.%s" % name)) for name, options in policies.items())
 
 
-def check_options(options, where):
+def typed_options(options, where):
+    """OPTIONS checked and typed: booleans as Ansible reads them ("false" is false), the allow-list as names.
+
+    The same for `custom` and for `policies`, so an option means one thing
+    wherever it is written.
+    """
     unknown = sorted(set(options) - set(OPTION_KEYS) - {"description"})
     if unknown:
         raise PolicyError(
             "%s has unknown option(s) %s; the options are: %s" % (where, ", ".join(unknown), ", ".join(OPTION_KEYS))
         )
+    typed = dict(options)
+    for key in LIBRARY_OPTIONS:
+        try:
+            typed[key] = boolean(options[key], strict=True)
+        except TypeError:
+            raise PolicyError("%s.%s must be true or false, got %r" % (where, key, options[key])) from None
     allowed = options.get("allowed_special_use", [])
     if not isinstance(allowed, (list, tuple)):
         raise PolicyError("%s.allowed_special_use must be a list of domain names such as ['test', 'local']" % where)
     for name in allowed:
-        if not name or name != name.strip(".").lower() or " " in name:
+        if not isinstance(name, str) or not name or name != name.strip(".").lower() or " " in name:
             raise PolicyError(
                 "%s.allowed_special_use: %r should be a lower-case name like 'local', without dots "
                 "at either end" % (where, name)
             )
+    typed["allowed_special_use"] = list(allowed)
+    return typed
 
 
 def resolve(policy, policies, custom=None):
@@ -151,10 +214,9 @@ def resolve(policy, policies, custom=None):
                 "{'allowed_special_use': ['test'], 'allow_display_name': true}"
             )
         options = copy.deepcopy(DEFAULT_POLICIES["production"])
-        options.update(custom)
+        options.update((key, value) for key, value in custom.items() if value is not None)
         options["description"] = "Custom options for this call."
-        check_options(options, "custom")
-        return options
+        return typed_options(options, "custom")
     if policy not in policies:
         raise PolicyError("unknown policy %r; use one of: %s, or custom" % (policy, ", ".join(sorted(policies))))
     return policies[policy]
@@ -167,17 +229,8 @@ class CompiledPolicy(object):
         self.name = name
         self.options = options
         self.allowed = tuple(options.get("allowed_special_use") or ())
-        self.kwargs = {
-            "strict": bool(options["strict"]),
-            "allow_smtputf8": bool(options["allow_smtputf8"]),
-            "allow_quoted_local": bool(options["allow_quoted_local"]),
-            "allow_domain_literal": bool(options["allow_domain_literal"]),
-            "allow_display_name": bool(options["allow_display_name"]),
-            "globally_deliverable": bool(options["globally_deliverable"]),
-            "check_deliverability": bool(options["check_deliverability"]),
-            # Special-use names, "test" included, are this file's business (see the module docstring).
-            "test_environment": False,
-        }
+        # Typed by typed_options(): real booleans only.
+        self.kwargs = dict((key, options[key]) for key in LIBRARY_OPTIONS)
         if timeout:
             self.kwargs["timeout"] = timeout
         # Policies with equal keys get equal answers from the library.
@@ -207,6 +260,16 @@ class Validator(object):
         if address is None or not str(address).strip():
             return _verdict(False, reason="empty", message="There is no address (empty value).")
         address = str(address)
+        if not is_utf8(address):
+            return _verdict(
+                False,
+                reason="not_utf8",
+                message="The address is not valid UTF-8 text (bytes that decode to no character); "
+                "they are shown escaped in `address`.",
+            )
+        allowed = self._check_allowed_special_use(address, policy)
+        if allowed is not None:
+            return allowed
         answer = answers.get(policy.key) if answers is not None else None
         if answer is None:
             answer = self._library(address, policy.kwargs)
@@ -214,8 +277,6 @@ class Validator(object):
                 answers[policy.key] = answer
         result, error = answer
         if error is not None:
-            if policy.allowed and str(error) == SPECIAL_USE_MESSAGE:
-                return self._check_allowed_special_use(address, policy, error)
             return _verdict(False, reason=reason_code(error), message=str(error))
         reserved = _special_use_suffix(result.ascii_domain, EXTRA_SPECIAL_USE)
         if reserved and reserved not in policy.allowed:
@@ -227,21 +288,44 @@ class Validator(object):
             )
         return _verdict(True, normalized=result.normalized, ascii_email=result.ascii_email)
 
-    def _check_allowed_special_use(self, address, policy, error):
+    def _check_allowed_special_use(self, address, policy):
+        """The verdict for an address whose domain ends in a name the policy allows, else None.
+
+        The library sees the address with that last label replaced, so its
+        other checks all apply; its result says whether the replaced label
+        was the domain's last one (it always is when the address parses).
+        """
         for name in sorted(policy.allowed, key=len, reverse=True):
             stand_in = _with_stand_in(address, name)
             if stand_in is None:
                 continue
-            result, again = self._library(stand_in, policy.kwargs)
-            if again is not None:
-                return _verdict(False, reason=reason_code(again), message=str(again))
+            result, error = self._library(stand_in, policy.kwargs)
+            if error is not None:
+                return _verdict(False, reason=reason_code(error), message=str(error))
             placeholder = _placeholder(name)
+            domain = (result.ascii_domain or "").lower()
+            if domain != placeholder and not domain.endswith("." + placeholder):
+                return None
             return _verdict(
                 True,
                 normalized=_restore(result.normalized, placeholder, name),
                 ascii_email=_restore(result.ascii_email, placeholder, name),
             )
-        return _verdict(False, reason="special_use_domain", message=str(error))
+        return None
+
+
+def is_utf8(text):
+    """Whether TEXT can be written as UTF-8: no lone surrogate (what undecodable bytes become)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(text):
+    """TEXT as it can be returned and logged: a lone surrogate as an escape (\\udcff)."""
+    return text if is_utf8(text) else text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _verdict(valid, normalized=None, ascii_email=None, reason=None, message=None):
@@ -287,6 +371,11 @@ def evaluate(addresses, policy_name, policies, custom=None, timeout=None):
     others = [
         CompiledPolicy(name, options, timeout) for name, options in sorted(policies.items()) if name != policy_name
     ]
+    with domain_memo():
+        return _evaluate(addresses, chosen, others)
+
+
+def _evaluate(addresses, chosen, others):
     validator = Validator()
     results = []
     totals = {"checked": 0, "valid": 0, "invalid": 0, "by_reason": {}, "would_fail_in": {}}
@@ -295,8 +384,8 @@ def evaluate(addresses, policy_name, policies, custom=None, timeout=None):
         answers = {}
         verdict = validator.check(address, chosen, answers)
         failing = [other.name for other in others if not validator.check(address, other, answers)["valid"]]
-        verdict["address"] = address
-        verdict["source"] = source
+        verdict["address"] = address if address is None else printable(str(address))
+        verdict["source"] = printable(source)
         verdict["would_fail_in"] = failing
         results.append(verdict)
         if verdict["valid"]:
@@ -308,3 +397,49 @@ def evaluate(addresses, policy_name, policies, custom=None, timeout=None):
     totals["checked"] = len(results)
     totals["invalid"] = totals["checked"] - totals["valid"]
     return results, totals
+
+
+def _memoized(function):
+    """FUNCTION, a pure one, answering each distinct call once: its result, or its exception raised anew."""
+    seen = {}
+
+    def answer(*args, **kwargs):
+        key = (args, tuple(kwargs.items()))  # the library calls with its keywords in one order
+        if key not in seen:
+            try:
+                seen[key] = (function(*args, **kwargs), None)
+            except EmailNotValidError as exc:
+                seen[key] = (None, exc)
+        result, error = seen[key]
+        if error is not None:
+            raise type(error)(*error.args)
+        return dict(result)
+
+    return answer
+
+
+@contextlib.contextmanager
+def domain_memo():
+    """While open, the library checks each distinct domain once (syntax, IDNA and, if asked, DNS).
+
+    Both functions are pure for given arguments (the DNS answer aside, which
+    a run takes once anyway), and the library's own orchestration around
+    them is untouched, so each verdict is the one the library would give.
+    Only for a run in a process of its own (the module): the library's
+    module attributes are replaced while the context is open, then put back.
+    """
+    if not HAS_EMAIL_VALIDATOR:
+        yield
+        return
+    caller = sys.modules[email_validator.validate_email.__module__]
+    deliverability = sys.modules.get("email_validator.deliverability")
+    saved = [(caller, "validate_email_domain_name", caller.validate_email_domain_name)]
+    if deliverability is not None:
+        saved.append((deliverability, "validate_email_deliverability", deliverability.validate_email_deliverability))
+    try:
+        for owner, name, function in saved:
+            setattr(owner, name, _memoized(function))
+        yield
+    finally:
+        for owner, name, function in saved:
+            setattr(owner, name, function)

@@ -62,7 +62,9 @@ options:
     description: A query against PostgreSQL returning one column of addresses. Runs in a read-only transaction.
     type: str
   query_args:
-    description: Parameters of O(query), for C(%s) placeholders (a list) or C(%(name\)s) placeholders (a dict).
+    description:
+      - Parameters of O(query): a list for positional placeholders (C(%s)), or a dictionary for named ones
+        (C(%%(email\)s) in psycopg's syntax, a percent sign, the name in parentheses, then C(s)).
     type: raw
   policy:
     description: The policy to validate under, V(production), V(staging), another name from O(policies), or V(custom).
@@ -71,7 +73,8 @@ options:
   policies:
     description:
       - Named policies, each a dictionary of options overriding the defaults key by key, or a new policy.
-        Options are the keys of O(custom).
+        Options are the keys of O(custom), typed and checked as there (V("false") is false; a value that
+        is not a boolean, or a name in the allow-list that is not a string, is refused).
     type: dict
     default: {}
   custom:
@@ -86,6 +89,10 @@ options:
         description: Accept internationalized characters before the @-sign.
         type: bool
         default: true
+      allow_empty_local:
+        description: Accept an empty part before the @-sign (C(@example.com)).
+        type: bool
+        default: false
       allow_quoted_local:
         description: Accept a quoted part before the @-sign (C("john doe"@example.com)).
         type: bool
@@ -106,6 +113,12 @@ options:
         description: Look the domain up in DNS (MX, A records). Slow, and needs network access.
         type: bool
         default: false
+      test_environment:
+        description:
+          - The library's test mode, for test suites of the application itself. It accepts C(.test) and
+            turns off deliverability checks. O(custom.allowed_special_use) is the finer tool.
+        type: bool
+        default: false
       allowed_special_use:
         description: Special-use names accepted in this call, for example V([test, local]).
         type: list
@@ -124,8 +137,8 @@ options:
     type: int
     default: 15
 requirements:
-  - email-validator >= 2.1 on the host that runs the module
-  - psycopg >= 3.1, only for O(query)
+  - email-validator >= 2.3 on the host that runs the module (an older one is refused, naming the version
+    needed); psycopg only for O(query)
 seealso:
   - plugin: steadyops.stack.valid_email
     plugin_type: test
@@ -233,15 +246,15 @@ class EmailAudit(object):
                 msg="key_pattern %r is not a valid regular expression (%s)." % (self.module.params["key_pattern"], exc)
             )
         try:
-            with open(path, "r") as handle:
+            # Bytes that are not UTF-8 stay in their one address (escaped in its
+            # verdict) instead of failing every other address of the file.
+            with open(path, "r", encoding="utf-8", errors="surrogateescape") as handle:
                 text = handle.read()
         except (IOError, OSError) as exc:
             self.module.fail_json(
                 msg="Cannot read env_file %s: %s. Check the path and that the connecting user "
                 "may read it (become: true)." % (path, exc.strerror or exc)
             )
-        except UnicodeDecodeError:
-            self.module.fail_json(msg="env_file %s is not UTF-8 text." % path)
         return parse_env_addresses(text, pattern, self.module.params["separator"])
 
     def from_query(self, query):
@@ -323,6 +336,8 @@ def build_module():
                     allow_display_name=dict(type="bool", default=False),
                     globally_deliverable=dict(type="bool", default=True),
                     check_deliverability=dict(type="bool", default=False),
+                    allow_empty_local=dict(type="bool", default=False),
+                    test_environment=dict(type="bool", default=False),
                     allowed_special_use=dict(type="list", elements="str", default=[]),
                 ),
             ),
@@ -343,6 +358,9 @@ def main():
         module.fail_json(
             msg=missing_required_lib("email-validator"), exception=str(_email_policy.EMAIL_VALIDATOR_IMPORT_ERROR)
         )
+    problem = _email_policy.library_problem()
+    if problem:
+        module.fail_json(msg=problem)
     module.exit_json(**EmailAudit(module).run())
 
 

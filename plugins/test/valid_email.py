@@ -28,6 +28,11 @@ options:
     description: Overrides and extra policies, as the module's O(steadyops.stack.email_validate#module:policies).
     type: dict
     default: {}
+  custom:
+    description:
+      - The options of O(policy=custom), as the module's O(steadyops.stack.email_validate#module:custom)
+        (unset ones as production has them).
+    type: dict
 requirements:
   - email-validator on the controller
 """
@@ -39,6 +44,13 @@ EXAMPLES = r"""
       - item is steadyops.stack.valid_email(policy=stack_email_policy)
     fail_msg: "{{ item }} is not a valid address under policy {{ stack_email_policy }}"
   loop: "{{ stack_admin_emails }}"
+
+- name: The QA mailbox is acceptable with display names and .test allowed
+  ansible.builtin.assert:
+    that:
+      - "'QA <qa@shop.test>' is steadyops.stack.valid_email(policy='custom', custom=qa_options)"
+  vars:
+    qa_options: {allow_display_name: true, allowed_special_use: [test]}
 """
 
 RETURN = r"""
@@ -53,11 +65,14 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.steadyops.stack.plugins.module_utils import _email_policy
 
 
-def valid_email(address, policy="production", policies=None):
+def valid_email(address, policy="production", policies=None, custom=None):
     if not _email_policy.HAS_EMAIL_VALIDATOR:
         raise AnsibleFilterError(missing_required_lib("email-validator"))
+    problem = _email_policy.library_problem()
+    if problem:
+        raise AnsibleFilterError("valid_email: %s" % problem)
     try:
-        options = _email_policy.resolve(policy, _email_policy.build_policies(policies))
+        options = _email_policy.resolve(policy, _email_policy.build_policies(policies), custom)
     except _email_policy.PolicyError as exc:
         raise AnsibleFilterError("valid_email: %s" % exc) from None
     return _email_policy.Validator().check(address, options)["valid"]

@@ -1,10 +1,15 @@
 """email_validate as Ansible runs it, against a real env file and a real PostgreSQL."""
 
+import json
+import os
+import subprocess
+import sys
 import uuid
 
 import psycopg
 import pytest
-from support.procs import run_module
+from support.playbook import run_local
+from support.procs import COLLECTIONS, run_module
 
 
 @pytest.fixture
@@ -141,3 +146,133 @@ def test_bad_queries_fail_clearly(postgres_server, users_db, query, message):
     result = run_module("email_validate", dict(postgres_server.login(users_db), query=query))
     assert result["failed"] is True
     assert message in result["msg"]
+
+
+SURROGATE_PLAY = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Audit an env file with one address that is not UTF-8
+      steadyops.stack.email_validate:
+        env_file: {env}
+        policy: staging
+        fail_on_invalid: false
+      register: audit
+    - name: Show the verdicts
+      ansible.builtin.copy:
+        content: "{{{{ audit | to_json }}}}"
+        dest: {out}
+        mode: "0600"
+"""
+
+
+def test_an_address_that_is_not_utf8_gets_its_own_verdict_and_the_batch_survives(tmp_path):
+    env = tmp_path / "app.env"
+    good = ["user%d@example.com" % n for n in range(11)]
+    lines = [b"USER%d_EMAIL=%s" % (n, address.encode()) for n, address in enumerate(good)]
+    lines.insert(5, b"BROKEN_EMAIL=caf\xe9@example.com")  # Latin-1, as an old export wrote it
+    env.write_bytes(b"\n".join(lines) + b"\n")
+    out = tmp_path / "audit.json"
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(SURROGATE_PLAY.format(env=env, out=out))
+    status, output = run_local(playbook)
+    assert status == 0, output
+    audit = json.loads(out.read_text())
+    assert audit["totals"] == {
+        "checked": 12,
+        "valid": 11,
+        "invalid": 1,
+        "by_reason": {"not_utf8": 1},
+        "would_fail_in": {"production": 1},
+    }
+    (broken,) = [r for r in audit["results"] if not r["valid"]]
+    assert (broken["address"], broken["source"], broken["reason"]) == (
+        "caf\\udce9@example.com",
+        "BROKEN_EMAIL",
+        "not_utf8",
+    )
+    assert sorted(r["address"] for r in audit["results"] if r["valid"]) == sorted(good)
+
+
+@pytest.mark.parametrize(
+    ("policies", "message"),
+    [
+        ({"qa": {"allow_display_name": "maybe"}}, "policies.qa.allow_display_name must be true or false, got 'maybe'"),
+        ({"qa": {"allowed_special_use": [1]}}, "policies.qa.allowed_special_use: 1 should be a lower-case name"),
+        ({"qa": {"allowed_special_use": "test"}}, "policies.qa.allowed_special_use must be a list"),
+        ({"qa": {"test_enviroment": True}}, "policies.qa has unknown option(s) test_enviroment"),
+    ],
+)
+def test_a_policy_option_of_the_wrong_type_is_refused_clearly(policies, message):
+    result = run_module("email_validate", {"emails": ["a@example.com"], "policy": "qa", "policies": policies})
+    assert result["failed"] is True
+    assert message in result["msg"]
+    assert "Traceback" not in result.get("module_stderr", "")
+
+
+def test_policies_and_custom_read_an_option_the_same_way():
+    address = ["QA <qa@example.com>"]
+    from_policies = run_module(
+        "email_validate",
+        {
+            "emails": address,
+            "policy": "qa",
+            "policies": {"qa": {"allow_display_name": "false"}},
+            "fail_on_invalid": False,
+        },
+    )
+    from_custom = run_module(
+        "email_validate",
+        {"emails": address, "policy": "custom", "custom": {"allow_display_name": "false"}, "fail_on_invalid": False},
+    )
+    for result in (from_policies, from_custom):
+        assert result["policy"]["allow_display_name"] is False
+        assert result["results"][0]["reason"] == "display_name_not_allowed"
+
+
+def test_the_library_test_environment_is_an_option():
+    result = run_module(
+        "email_validate", {"emails": ["dev@app.test"], "policy": "custom", "custom": {"test_environment": True}}
+    )
+    assert result.get("failed") is not True, result
+    assert result["results"][0]["valid"] is True
+    assert result["policy"]["test_environment"] is True
+
+
+@pytest.fixture(scope="module")
+def old_library(tmp_path_factory):
+    """email-validator 1.3.0, Debian 12's version, from PyPI into a directory of its own."""
+    target = tmp_path_factory.mktemp("email-validator-1.3.0")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            "email-validator==1.3.0",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+def test_a_too_old_library_is_named_with_the_version_needed(old_library, tmp_path):
+    args = tmp_path / "args.json"
+    args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {"emails": ["a@example.com"]}}))
+    completed = subprocess.run(
+        [sys.executable, "-m", "ansible_collections.steadyops.stack.plugins.modules.email_validate", str(args)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH="%s:%s" % (old_library, COLLECTIONS)),
+        check=False,
+    )
+    result = json.loads(completed.stdout)
+    assert result["failed"] is True
+    assert result["msg"].startswith("email-validator 1.3.0 on this host lacks the option(s) ")
+    assert "strict" in result["msg"]
+    assert "email-validator 2.3.0 or newer is needed" in result["msg"]

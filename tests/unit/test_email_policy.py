@@ -168,3 +168,86 @@ def test_bad_policies_are_explained(call, message):
     with pytest.raises(email_policy.PolicyError) as error:
         call()
     assert message in str(error.value)
+
+
+def corpus_with_repeats():
+    """Addresses over few domains, each several times: valid, internationalized, special-use, invalid."""
+    domains = [
+        "example.com",
+        "münchen.de",
+        "例子.广告",
+        "gmail.test",
+        "printer.local",
+        "db.internal",
+        "x.onion",
+        "b",
+        "example.com.",
+        LONG_LABEL + ".com",
+        "xn--ls8h.la",
+        "xn--zz.com",
+        "[192.0.2.1]",
+    ]
+    locals_ = ["alice", "Bob.Smith+tag", "用户", '"quoted one"', "a" * 65, "x..y"]
+    return [("%s@%s" % (local, domain), "row") for _round in range(3) for domain in domains for local in locals_]
+
+
+def test_each_domain_checked_once_gives_every_verdict_the_library_gives(policies):
+    """evaluate() (the library's domain check memoized) against the same run with none memoized."""
+    addresses = [*corpus_with_repeats(), ("Jane <jane@gmail.test>", "x"), ("caf\udce9@example.com", "y")]
+    for name in ("production", "staging", "custom"):
+        chosen = email_policy.CompiledPolicy(name, email_policy.resolve(name, policies, CUSTOM))
+        others = [email_policy.CompiledPolicy(other, policies[other]) for other in sorted(policies) if other != name]
+        unmemoized = email_policy._evaluate(addresses, chosen, others)
+        memoized = email_policy.evaluate(addresses, name, policies, CUSTOM)
+        assert memoized == unmemoized
+        assert memoized[1]["invalid"] > 0
+        assert memoized[1]["valid"] > 0
+
+
+def test_the_library_is_put_back_after_a_run(policies):
+    caller = email_policy.sys.modules[email_policy.email_validator.validate_email.__module__]
+    before = caller.validate_email_domain_name
+    email_policy.evaluate([("a@example.com", "x")], "production", policies)
+    assert caller.validate_email_domain_name is before
+
+
+def test_an_allowed_name_is_decided_by_the_parsed_domain_not_by_error_text(policies):
+    # ".test" inside a quoted local part is not the domain's: no allowance applies.
+    got, result = verdict('"user@x.test"@example.com', policies["staging"])
+    assert got == "quoted_local_part_not_allowed", result
+    # The domain's last label in upper case, or inside a display name's brackets, is.
+    assert verdict("QA.Team@Shop.TEST", policies["staging"])[0] is True
+    qa = email_policy.build_policies({"qa": {"allowed_special_use": ["test"], "allow_display_name": True}})["qa"]
+    assert verdict("QA <qa@shop.test>", qa)[0] is True
+
+
+def test_a_lone_surrogate_gets_its_own_verdict_and_an_escaped_address(policies):
+    results, totals = email_policy.evaluate(
+        [("ok@example.com", "a"), ("caf\udce9@example.com", "b"), ("also@example.com", "c")], "production", policies
+    )
+    assert [r["valid"] for r in results] == [True, False, True]
+    assert results[1]["reason"] == "not_utf8"
+    assert results[1]["address"] == "caf\\udce9@example.com"
+    assert totals["by_reason"] == {"not_utf8": 1}
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"allow_display_name": "maybe"}, "custom.allow_display_name must be true or false, got 'maybe'"),
+        ({"strict": None}, None),  # unset: production's value
+        ({"allowed_special_use": [1]}, "custom.allowed_special_use: 1 should be a lower-case name"),
+    ],
+)
+def test_custom_options_are_typed(policies, options, message):
+    if message is None:
+        assert email_policy.resolve("custom", policies, options)["strict"] is True
+        return
+    with pytest.raises(email_policy.PolicyError) as error:
+        email_policy.resolve("custom", policies, options)
+    assert message in str(error.value)
+
+
+def test_string_booleans_read_as_ansible_reads_them():
+    typed = email_policy.build_policies({"qa": {"allow_display_name": "false", "strict": "yes"}})["qa"]
+    assert (typed["allow_display_name"], typed["strict"]) == (False, True)

@@ -54,7 +54,7 @@ def start_hosts(names):
         )  # fmt: skip
     for name in names:
         # `docker exec` can come before the container's init is up; ask again for a minute.
-        for _ in range(60):
+        for _attempt in range(60):
             answer = run("docker", "exec", name, "systemctl", "is-system-running", "--wait", check=False)
             if answer.stdout.strip() in ("running", "degraded"):
                 break

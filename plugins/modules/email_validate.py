@@ -63,8 +63,8 @@ options:
     type: str
   query_args:
     description:
-      - Parameters of O(query): a list for positional placeholders (C(%s)), or a dictionary for named ones
-        (C(%%(email\)s) in psycopg's syntax, a percent sign, the name in parentheses, then C(s)).
+      - Parameters of O(query), a list for positional placeholders (C(%s)), or a dictionary for named ones,
+        written %(email)s in psycopg's syntax.
     type: raw
   policy:
     description: The policy to validate under, V(production), V(staging), another name from O(policies), or V(custom).

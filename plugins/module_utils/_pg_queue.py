@@ -72,8 +72,12 @@ def table_columns(conn, schema, table):
     return [r[0] for r in rows]
 
 
-def check_mapping(conn, mapping):
-    """Fail with what exists when a table or column of the mapping does not."""
+def check_mapping(conn, mapping, extra_columns=()):
+    """Fail with what exists when a table or column of the mapping (or EXTRA_COLUMNS of the table) does not.
+
+    Run before the first change, so a misspelled column fails a run that has
+    done nothing rather than one that has committed batches.
+    """
     columns = table_columns(conn, mapping.schema, mapping.table)
     if not columns:
         tables = [
@@ -86,7 +90,7 @@ def check_mapping(conn, mapping):
             "table %s.%s does not exist; tables in schema %s: %s"
             % (mapping.schema, mapping.table, mapping.schema, ", ".join(tables) or "none")
         )
-    missing = [c for c in mapping.required_columns() if c not in columns]
+    missing = [c for c in list(mapping.required_columns()) + list(extra_columns) if c not in columns]
     if missing:
         raise QueueError(
             "table %s.%s has no column(s) %s; its columns are: %s"
@@ -257,6 +261,8 @@ class BatchRunner(object):
         self.statement_timeout_ms = statement_timeout_ms
         self.batch_seconds = []
         self.lock_timeouts = 0
+        # Rows committed so far, per action: what a failure half-way has already changed.
+        self.committed = {}
         # Both limits apply to this batch's transaction only (SET LOCAL); validated integers.
         self.timeouts = sql.SQL("SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}").format(
             sql.Literal("%dms" % lock_timeout_ms), sql.Literal("%dms" % statement_timeout_ms)
@@ -292,7 +298,9 @@ class BatchRunner(object):
             try:
                 with self.conn.transaction():
                     self.conn.execute(self.timeouts)
-                    done += self.conn.execute(statement, args, prepare=False).rowcount
+                    rows = self.conn.execute(statement, args, prepare=False).rowcount
+                done += rows
+                self.committed[action.name] = done
             except errors.LockNotAvailable:
                 # Someone holds a row of this range: leave it for the next run rather than wait.
                 self.lock_timeouts += 1

@@ -230,6 +230,14 @@ from ansible_collections.steadyops.stack.plugins.module_utils import _pg_connect
 DEFAULT_STATES = dict((key, key) for key in _pg_queue.STATE_KEYS)
 
 
+class PartialFailure(Exception):
+    """A failure during the batches; RESULT holds what the committed ones changed."""
+
+    def __init__(self, error, result):
+        super(PartialFailure, self).__init__(str(error).strip())
+        self.result = result
+
+
 def percentile(samples, fraction):
     if not samples:
         return 0.0
@@ -272,14 +280,23 @@ class QueuePurge(object):
             "batches": {"count": 0, "lock_timeouts": 0, "max_seconds": 0.0, "p99_seconds": 0.0},
         }
         with self.connect() as conn:
-            _pg_queue.check_mapping(conn, self.mapping)
+            _pg_queue.check_mapping(conn, self.mapping, [r["column"] for r in self.params["retention"] if r["column"]])
             if not _pg_queue.try_lock(conn, self.mapping):
                 self.module.warn(
                     "Another queue_purge holds the lock on %s.%s; nothing was done this time."
                     % (self.mapping.schema, self.mapping.table)
                 )
-                result["lock"] = "busy"
-                result["elapsed"] = round(time.time() - started, 3)
+                # Every field documented as always returned, read-only: the counts as they are.
+                states = _pg_queue.state_counts(conn, self.mapping)
+                dead_letters = _pg_queue.dead_letter_count(conn, self.mapping)
+                result.update(
+                    lock="busy",
+                    states_before=states,
+                    states_after=states,
+                    dead_letters_before=dead_letters,
+                    dead_letters_after=dead_letters,
+                    elapsed=round(time.time() - started, 3),
+                )
                 return result
             try:
                 self.work(conn, result)
@@ -305,7 +322,15 @@ class QueuePurge(object):
         counted = []
         # Rescue first: a stuck row that turns dead letter is not deleted in the same run.
         for action in rescues + deletes:
-            count = _pg_queue.count_matching(conn, action) if self.module.check_mode else runner.run(action)
+            try:
+                count = _pg_queue.count_matching(conn, action) if self.module.check_mode else runner.run(action)
+            except (_pg_queue.QueueError, _pg_connect.psycopg.Error) as exc:
+                # Batches commit one by one: say what earlier ones already changed.
+                for done in rescues + deletes:
+                    if runner.committed.get(done.name):
+                        kind = "rescued" if done.change is not None else "deleted"
+                        result[kind][done.name] = runner.committed[done.name]
+                raise PartialFailure(exc, result) from None
             counted.append((action, count))
             result["rescued" if action.change is not None else "deleted"][action.name] = count
         removed = sum(result["deleted"].values())
@@ -427,6 +452,16 @@ def main():
     validate(module)
     try:
         module.exit_json(**QueuePurge(module).run())
+    except PartialFailure as exc:
+        done = sum(exc.result["deleted"].values()) + sum(exc.result["rescued"].values())
+        if done:
+            exc.result.update(changed=True)
+            module.fail_json(
+                msg="queue_purge failed after %d row(s) were already changed (each batch commits on its own; "
+                "deleted and rescued say which): %s" % (done, exc),
+                **exc.result,
+            )
+        module.fail_json(msg="queue_purge failed before any row changed: %s. Nothing was changed." % exc, **exc.result)
     except _pg_queue.QueueError as exc:
         module.fail_json(msg=str(exc) + ". Nothing was changed.")
     except _pg_connect.psycopg.Error as exc:

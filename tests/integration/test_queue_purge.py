@@ -10,6 +10,8 @@ import uuid
 
 import psycopg
 import pytest
+import yaml
+from ansible_collections.steadyops.stack.plugins.modules.queue_purge import RETURN
 from support import queue
 from support.procs import COLLECTIONS, run_module, wait_for, warnings_of
 
@@ -159,6 +161,10 @@ def test_second_purge_reports_and_exits_cleanly(postgres_server, db):
         assert result["changed"] is False
         assert any("Another queue_purge holds the lock" in w for w in warnings_of(result))
         assert queue.states(conn) == {"completed": 10}
+        # Every field the documentation says is always returned.
+        always = [name for name, doc in yaml.safe_load(RETURN).items() if doc.get("returned") == "always"]
+        assert sorted(name for name in always if name not in result) == []
+        assert result["states_before"] == result["states_after"] == {"completed": 10}
     finally:
         other.close()
 
@@ -301,6 +307,40 @@ def test_another_queue_maps_without_code_changes(postgres_server, db):
     result = run_module("queue_purge", args)
     assert result["deleted"] == {"delete completed older than 7.0 days": 50}
     assert result["states_after"] == {"pending": 5}
+
+
+def test_a_failure_after_committed_batches_reports_what_changed(postgres_server, db):
+    name, conn = db
+    queue.add_rows(conn, 1200, "processing", started_hours=5)
+    # A rule of the table's own that the later rows break, as a CHECK constraint
+    # or a trigger of another queue library would: batches 1 and 2 commit, 3 fails.
+    conn.execute(
+        "CREATE FUNCTION refuse_late() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF NEW.id > 1000 THEN RAISE EXCEPTION 'row % refused by the table''s trigger', NEW.id; END IF; "
+        "RETURN NEW; END $$"
+    )
+    conn.execute(
+        "CREATE TRIGGER refuse_late BEFORE UPDATE ON tds_sync_queue FOR EACH ROW EXECUTE FUNCTION refuse_late()"
+    )
+    result = run_module("queue_purge", args_for(postgres_server, name))
+    assert result["failed"] is True
+    assert result["changed"] is True
+    assert result["msg"].startswith("queue_purge failed after 1000 row(s) were already changed")
+    assert "refused by the table's trigger" in result["msg"]
+    assert sum(result["rescued"].values()) == 1000
+    assert queue.states(conn) == {"pending": 1000, "processing": 200}
+
+
+def test_a_misspelled_retention_column_fails_before_any_change(postgres_server, db):
+    name, conn = db
+    fill_runbook_case(conn)
+    before = queue.checksum(conn)
+    retention = [{"state": "completed", "older_than_days": 30, "column": "completed_att"}]
+    result = run_module("queue_purge", args_for(postgres_server, name, retention=retention))
+    assert result["failed"] is True
+    assert "has no column(s) completed_att" in result["msg"]
+    assert "Nothing was changed" in result["msg"]
+    assert queue.checksum(conn) == before
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,11 @@ Prints the times, no-op / cold and N hosts / one host, and the tasks a no-op
 drift run executes per host. The deploy rolls one host at a time by default
 (deploy_serial: 1, right for production); a fleet run here deploys all N at
 once (deploy_serial=N), as a staging environment would. Not a test: nothing
-passes or fails on time. `python bench/fleet.py --keep` leaves the hosts up.
+passes or fails on time. `--keep` leaves the hosts up; `--sizes 1` measures
+only the baseline and the no-op run.
 """
 
+import argparse
 import os
 import re
 import subprocess
@@ -107,7 +109,15 @@ def cold(env, workdir, names):
 
 
 def main():
-    keep = "--keep" in sys.argv
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="leave the largest fleet's hosts up")
+    parser.add_argument(
+        "--sizes", default=",".join(map(str, SIZES)), help="fleet sizes, comma-separated; 1 must be first"
+    )
+    args = parser.parse_args()
+    keep, sizes = args.keep, tuple(int(size) for size in args.sizes.split(","))
+    if sizes[0] != 1:
+        sys.exit("bench/fleet.py: --sizes must start with 1, the baseline")
     env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", NO_COLOR="1", PY_COLORS="0")
     run("bash", "scripts/lab/docker-engine.sh", env=env)
     run("bash", "scripts/lab/base-image.sh", env=env)
@@ -120,28 +130,28 @@ def main():
 
     times = {}
     try:
-        for size in SIZES:
+        for size in sizes:
             print("fleet of %d: bare hosts, provision + deploy ..." % size, flush=True)
             times[size], where = cold(env, workdir, host_names(size))
             if size == 1:
                 print("no-op drift run on the one host ...", flush=True)
                 noop, recaps = timed_playbook("drift", env, where)
                 noop_recap = recaps["bench-fleet-1"]
-            if not keep or size != SIZES[-1]:
+            if not keep or size != sizes[-1]:
                 remove_hosts(host_names(size))
     finally:
         if not keep:
-            remove_hosts(host_names(max(SIZES)))
+            remove_hosts(host_names(max(sizes)))
             run("docker", "network", "rm", NETWORK, check=False)
 
     one = times[1]
     print("\n%-44s %9s" % ("demo stack, bench-fleet-N lab hosts", "seconds"))
     print("%-44s %9.1f" % ("cold: provision + deploy, one host (baseline)", one))
     print("%-44s %9.1f" % ("no-op drift run, one host", noop))
-    for size in SIZES[1:]:
+    for size in sizes[1:]:
         print("%-44s %9.1f" % ("cold: provision + deploy, %d hosts at once" % size, times[size]))
     print("\nno-op drift / cold        %.2fx   (target <= 0.35x)" % (noop / one))
-    for size in SIZES[1:]:
+    for size in sizes[1:]:
         print(
             "%2d hosts / one host       %.2fx%s" % (size, times[size] / one, "   (target <= 3x)" if size == 10 else "")
         )

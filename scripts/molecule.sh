@@ -7,6 +7,8 @@
 #          hosts; then new versions: the longest thing the suite runs), then
 #          `tms_outage`, so that the lanes end together.
 #   other  every other scenario, one after another, on staging-1/2.
+# staging-2 runs Debian 13 in the scenarios of SECOND_HOST_DEBIAN13, Debian 12
+# everywhere else.
 #
 #   scripts/molecule.sh                 both lanes at once
 #   scripts/molecule.sh --lane long     one lane (scripts/test.sh starts the long
@@ -17,16 +19,26 @@ source "$(dirname "$0")/lib.sh"
 venv_activate
 cd "$STEADYOPS_ROOT"
 bash scripts/lab/docker-engine.sh
-bash scripts/lab/base-image.sh
+bash scripts/lab/base-image.sh debian12
+bash scripts/lab/base-image.sh debian13
 
 export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1
+# The scenarios whose second host runs Debian 13, beside Debian 12 on the
+# first (.config/molecule/config.yml reads STEADYOPS_LAB_DISTRO_2).
+SECOND_HOST_DEBIAN13=(bootstrap)
+# molecule_test SCENARIO: `molecule test` with the scenario's second-host distro.
+molecule_test() {
+  local distro=debian12
+  if [[ " ${SECOND_HOST_DEBIAN13[*]} " == *" $1 "* ]]; then distro=debian13; fi
+  STEADYOPS_LAB_DISTRO_2="$distro" molecule test -s "$1"
+}
 only_lane=""
 if [[ "${1:-}" == --lane ]]; then
   only_lane="${2:?--lane long|other}"
 elif (( $# > 0 )); then
   for scenario in "$@"; do
     step "molecule test -s $scenario"
-    molecule test -s "$scenario"
+    molecule_test "$scenario"
   done
   exit 0
 fi
@@ -44,7 +56,7 @@ lane() {
   shift 2
   for scenario in "$@"; do
     started=$(date +%s)
-    if ! STEADYOPS_LAB_PREFIX="$prefix" molecule test -s "$scenario" 2>&1 | tee "$logs/$scenario.log"; then
+    if ! STEADYOPS_LAB_PREFIX="$prefix" molecule_test "$scenario" 2>&1 | tee "$logs/$scenario.log"; then
       printf '%s %s FAILED after %ds\n' "$name" "$scenario" $(( $(date +%s) - started )) >>"$logs/times"
       echo "$scenario" >>"$logs/failed"
       return 1

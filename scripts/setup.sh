@@ -62,7 +62,8 @@ else
 fi
 
 bash scripts/lab/docker-engine.sh
-bash scripts/lab/base-image.sh
+bash scripts/lab/base-image.sh debian12
+bash scripts/lab/base-image.sh debian13
 
 changes=$(wc -l <"$STEADYOPS_CHANGES_FILE")
 if (( changes == 0 )); then

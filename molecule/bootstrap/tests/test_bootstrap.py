@@ -86,6 +86,13 @@ def test_password_logins_are_refused(host, user):
     assert "Permission denied (publickey)" in result.stderr
 
 
+def test_the_second_host_runs_debian_13_beside_debian_12(host):
+    # scripts/molecule.sh gives this scenario's staging-2 the Debian 13 image.
+    release = host.file("/etc/os-release").content_string
+    expected = "13" if host.backend.get_hostname().endswith("staging-2") else "12"
+    assert 'VERSION_ID="%s"' % expected in release, "run it as scripts/molecule.sh bootstrap does"
+
+
 def test_application_database_accepts_its_role_over_tcp(host):
     result = host.run("PGPASSWORD=db-password-for-tests psql -h 127.0.0.1 -U tms -d tms -tAc 'select current_user'")
     assert result.rc == 0, result.stderr

@@ -87,5 +87,10 @@ def recap_changed(output, name):
     return int(line.split("changed=")[1].split()[0])
 
 
+# Every unit of the demo stack: both instances of each gapless service.
+UNITS = ["tms-api@8000.service", "tms-api@8001.service", "tms-frontend@3000.service", "tms-frontend@3001.service",
+         "tms-worker.service", "nginx.service"]  # fmt: skip
+
+
 def main_pids(host, units):
     return {u: host.check_output("systemctl show -p MainPID --value %s" % u) for u in units}

@@ -1,9 +1,10 @@
 """The outages this collection exists for, replayed end to end on the deployed demo stack.
 
-1. An orphaned `next-server` outside its unit keeps the frontend's port while
-   the unit is down: the site answers 502. One run of the health check (as
-   its cron job runs it) heals it and sends one alert; deploy.yml heals the
-   same outage too (that deploy also carries 3's staging case).
+1. An orphaned `next-server` outside its unit keeps the frontend's port, and
+   the unit has failed twelve times with EADDRINUSE: the site answers 502.
+   One run of the health check (as its cron job runs it) heals it and sends
+   one alert; deploy.yml heals the same outage too (that deploy also carries
+   3's staging case).
 2. An env file full of `<CHANGE_ME>`: refused before any service is touched.
 3. `test@gmail.test`: refused under the production policy, with the reason;
    accepted under staging's, and named as one production would refuse.
@@ -16,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import FIRST, ROOT, deploy, get, main_pids, write_file
+from helpers import FIRST, ROOT, UNITS, deploy, get, main_pids, shell_quote, write_file
 
 testinfra_hosts = ["ansible://" + FIRST]
 HELPERS = "/usr/local/lib/steadyops"
@@ -32,9 +33,17 @@ s.listen()
 while True:
     s.accept()[0].close()
 """
+# The unit as it was before this collection: no pre-start that frees its port,
+# so every start dies with EADDRINUSE, and restarts come until the twelfth
+# failure (fast, so the replay takes seconds, not the outage's minutes).
+UNPROTECTED = """[Unit]
+StartLimitIntervalSec=600
+StartLimitBurst=12
+[Service]
+ExecStartPre=
+RestartSec=100ms
+"""
 SINK = (Path(__file__).resolve().parents[2] / "shared/files/smtp_sink.py").read_text()
-UNITS = ["tms-api@8000.service", "tms-api@8001.service", "tms-frontend@3000.service", "tms-frontend@3001.service",
-         "tms-worker.service", "nginx.service"]  # fmt: skip
 
 
 def serving_frontend(host):
@@ -46,10 +55,16 @@ def orphan_pids(host):
     return host.run("pgrep -f '^next-server '").stdout.split()
 
 
+def unit_state(host, unit):
+    shown = host.check_output("systemctl show -p ActiveState -p Result -p NRestarts %s" % unit)
+    return dict(line.split("=", 1) for line in shown.splitlines())
+
+
 def outage(host):
-    """The four-day outage's state: the unit down, an orphan of the frontend on its port, nginx 502."""
+    """The four-day outage's state: an orphan of the frontend on its port, the unit failed twelve times, 502."""
     port = serving_frontend(host)
-    host.check_output("systemctl stop tms-frontend@%d.service" % port)
+    unit = "tms-frontend@%d.service" % port
+    host.check_output("systemctl stop %s" % unit)
     write_file(host, "/usr/local/lib/incident-orphan.py", ORPHAN)
     host.check_output(
         'runuser -u tmsapp -- setsid -f bash -c \'exec -a "next-server (v14.2.3)" python3 '
@@ -60,8 +75,29 @@ def outage(host):
             break
         time.sleep(0.1)
     assert orphan_pids(host), "the orphan did not start"
+
+    dropin = "/run/systemd/system/%s.d/incident.conf" % unit
+    write_file(host, dropin, UNPROTECTED)
+    cursor = host.check_output("journalctl -u %s -n 0 --show-cursor --no-pager" % unit).split("cursor: ")[-1]
+    host.check_output("systemctl daemon-reload && systemctl reset-failed %s; systemctl start %s" % (unit, unit))
+    for _attempt in range(100):
+        if unit_state(host, unit)["Result"] == "start-limit-hit":
+            break
+        time.sleep(0.2)
+    # Back to the unit the collection wrote, left failed as the outage left it.
+    host.check_output("rm -r %s && systemctl daemon-reload" % dropin.rsplit("/", 1)[0])
+    state = unit_state(host, unit)
+    assert (state["ActiveState"], state["Result"]) == ("failed", "start-limit-hit"), state
+    journal = host.check_output("journalctl -u %s --after-cursor %s --no-pager" % (unit, shell_quote(cursor)))
+    failures = journal.count("Error: listen EADDRINUSE")
+    assert failures == 12, "the unit did not fail twelve times with EADDRINUSE:\n%s" % journal[-3000:]
     assert get(host, "/")[0] == 502, "the outage was not reproduced"
     return port
+
+
+def end_outage(host):
+    """Whatever a failed test left of the outage: the orphan and the replay's drop-in."""
+    host.run("pkill -f '^next-server '; rm -rf /run/systemd/system/tms-frontend@*.service.d && systemctl daemon-reload")
 
 
 def healed(host, port):
@@ -89,7 +125,8 @@ def health_with_mail(host):
     host.check_output("systemd-run --unit incident-smtp --collect python3 /run/incident/smtp_sink.py %d %s"
                       % (SINK_PORT, SPOOL))  # fmt: skip
     yield "/usr/bin/python3 %s/steadyops_health.py --config %s" % (HELPERS, CONFIG)
-    host.run("systemctl stop incident-smtp.service; pkill -f '^next-server '; rm -rf /run/incident")
+    host.run("systemctl stop incident-smtp.service; rm -rf /run/incident")
+    end_outage(host)
     host.check_output("systemctl start cron.service")
 
 
@@ -116,7 +153,7 @@ def test_the_orphan_outage_is_healed_by_a_deploy_under_staging_with_a_test_addre
             "Accepted under staging, refused under another policy: test@gmail.test (would fail in production)" in flat
         )
     finally:
-        host.run("pkill -f '^next-server '")
+        end_outage(host)
         host.check_output("systemctl start cron.service")
 
 

@@ -1,11 +1,10 @@
 """free_port.py, the units' pre-start helper, installed as the role installs it and run on real processes."""
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
+from support import host_helpers
 from support.procs import alive, spawn_listener, stop
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -15,13 +14,7 @@ ROLE = ROOT / "roles" / "host_helpers"
 @pytest.fixture(scope="module")
 def helper(tmp_path_factory):
     """The helpers installed from the role's own list, into a bare directory as on a host."""
-    target = tmp_path_factory.mktemp("steadyops-helper")
-    lists = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
-    for name in lists["__host_helpers_module_utils"]:
-        shutil.copy(ROOT / "plugins" / "module_utils" / name, target / name)
-    for name in lists["__host_helpers_programs"]:
-        shutil.copy(ROLE / "files" / name, target / name)
-    return target / "free_port.py"
+    return host_helpers.install(tmp_path_factory.mktemp("steadyops-helper")) / "free_port.py"
 
 
 def run(helper, *args):

@@ -6,11 +6,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
+from support import host_helpers
 from support.smtp_tls import make_certificates, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
-HELPERS = ROOT / "roles" / "host_helpers"
 # Runs the program's own alert() on the host's Python, as its cron job would.
 SEND = """import json, sys
 sys.path.insert(0, sys.argv[1])
@@ -23,10 +22,7 @@ print(run.alert("[steadyops] CRITICAL tms-frontend", "the unit failed"))
 @pytest.fixture(scope="module")
 def program(tmp_path_factory):
     """steadyops_health.py and the helpers beside it, installed from the roles' own lists."""
-    target = tmp_path_factory.mktemp("steadyops-health")
-    lists = yaml.safe_load((HELPERS / "vars" / "main.yml").read_text())
-    for name in lists["__host_helpers_module_utils"]:
-        shutil.copy(ROOT / "plugins" / "module_utils" / name, target / name)
+    target = host_helpers.install(tmp_path_factory.mktemp("steadyops-health"))
     shutil.copy(ROOT / "roles" / "health_check" / "files" / "steadyops_health.py", target)
     return target
 

@@ -8,7 +8,6 @@ from support import host_helpers
 from support.procs import alive, spawn_listener, stop
 
 ROOT = Path(__file__).resolve().parents[2]
-ROLE = ROOT / "roles" / "host_helpers"
 
 
 @pytest.fixture(scope="module")

@@ -48,6 +48,4 @@ options:
     description: "Further libpq connection parameters, for example V({application_name: deploy})."
     type: dict
     default: {}
-requirements:
-  - psycopg >= 3.1 on the host that runs the module
 """

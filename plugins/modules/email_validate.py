@@ -137,8 +137,8 @@ options:
     type: int
     default: 15
 requirements:
-  - email-validator >= 2.3 on the host that runs the module (an older one is refused, naming the version
-    needed); psycopg only for O(query)
+  - email-validator >= 2.3 on the host that runs the module (an older one is refused, naming the version needed)
+  - psycopg >= 3.1 there too, only for O(query)
 seealso:
   - plugin: steadyops.stack.valid_email
     plugin_type: test

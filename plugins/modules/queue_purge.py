@@ -28,6 +28,8 @@ description:
   - Only rows in O(terminal_states) are ever deleted.
 author:
   - steadyops engineering (@steadyops)
+requirements:
+  - psycopg >= 3.1 on the host that runs the module
 extends_documentation_fragment:
   - steadyops.stack.postgres
 attributes:

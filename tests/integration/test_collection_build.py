@@ -1,12 +1,12 @@
 """The collection builds into a tarball of what users need, and installs offline with its dependencies."""
 
 import os
-import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
 import yaml
+from support.commands import build_collection, run_ok
 
 ROOT = Path(__file__).resolve().parents[2]
 # What a user of the collection gets; the rest of the repository (lab, tests,
@@ -29,14 +29,7 @@ SHIPPED = {
 
 @pytest.fixture(scope="module")
 def tarball(tmp_path_factory):
-    dist = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        ["ansible-galaxy", "collection", "build", "--output-path", str(dist), str(ROOT)],
-        check=True,
-        capture_output=True,
-    )
-    (built,) = dist.glob("steadyops-stack-*.tar.gz")
-    return built
+    return build_collection(tmp_path_factory.mktemp("dist"))
 
 
 def test_the_tarball_holds_only_what_users_need(tarball):
@@ -71,24 +64,14 @@ def test_it_installs_offline_beside_its_dependencies_and_documents_itself(tarbal
     install_dir = tmp_path / "collections"
     # Away from this checkout's ansible.cfg and its collections path, as a user would be.
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(install_dir), ANSIBLE_CONFIG="")
-    installing = subprocess.run(
-        ["ansible-galaxy", "collection", "install", "--offline", "-p", str(install_dir), str(tarball)],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
-    assert installing.returncode == 0, installing.stdout + installing.stderr
+    install = ["ansible-galaxy", "collection", "install", "--offline", "-p", str(install_dir), str(tarball)]
+    installing = run_ok(*install, env=env, cwd=tmp_path)
     version = yaml.safe_load((ROOT / "galaxy.yml").read_text())["version"]
-    assert "steadyops.stack:%s was installed successfully" % version in installing.stdout
+    assert "steadyops.stack:%s was installed successfully" % version in installing
     assert (install_dir / "ansible_collections/steadyops/stack/MANIFEST.json").is_file()
     # Galaxy cannot be reached here: each declared dependency is resolved from
     # the copy the `ansible` package installed.
     for name in yaml.safe_load((ROOT / "galaxy.yml").read_text())["dependencies"]:
-        assert "'%s:" % name in installing.stdout, installing.stdout
-    doc = subprocess.run(
-        ["ansible-doc", "steadyops.stack.port_free"], check=False, capture_output=True, text=True, env=env, cwd=tmp_path
-    )
-    assert doc.returncode == 0, doc.stderr
-    assert str(install_dir / "ansible_collections/steadyops/stack") in doc.stdout
+        assert "'%s:" % name in installing, installing
+    doc = run_ok("ansible-doc", "steadyops.stack.port_free", env=env, cwd=tmp_path)
+    assert str(install_dir / "ansible_collections/steadyops/stack") in doc

@@ -11,7 +11,6 @@ the copies on this machine.
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import ansible
 import ansible_collections
 import pytest
 import yaml
+from support.commands import build_collection, run_ok
 
 ROOT = Path(__file__).resolve().parents[2]
 GALAXY = yaml.safe_load((ROOT / "galaxy.yml").read_text())
@@ -44,12 +44,6 @@ PLAY = """
 """
 
 
-def run(*command, env=None, cwd=None):
-    completed = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, check=False)
-    assert completed.returncode == 0, "%s\n%s%s" % (" ".join(map(str, command)), completed.stdout, completed.stderr)
-    return completed.stdout
-
-
 def installed(name):
     """Where the `ansible` package installed collection NAME."""
     relative = Path(*name.split("."))
@@ -65,7 +59,7 @@ def tarball_of_installed(name, dist, work):
         (source / generated).unlink()
     galaxy = {key: info[key] for key in GALAXY_KEYS if info.get(key) not in (None, "", [])}
     (source / "galaxy.yml").write_text(yaml.safe_dump(galaxy))
-    run("ansible-galaxy", "collection", "build", "--output-path", str(dist), str(source))
+    run_ok("ansible-galaxy", "collection", "build", "--output-path", str(dist), str(source))
     return next(dist.glob("%s-%s-*.tar.gz" % tuple(name.split("."))))
 
 
@@ -73,8 +67,7 @@ def tarball_of_installed(name, dist, work):
 def tarballs(tmp_path_factory):
     """Ours, and one of each declared dependency."""
     dist = tmp_path_factory.mktemp("dist")
-    run("ansible-galaxy", "collection", "build", "--output-path", str(dist), str(ROOT))
-    ours = next(dist.glob("steadyops-stack-*.tar.gz"))
+    ours = build_collection(dist)
     work = tmp_path_factory.mktemp("rebuilt")
     return [ours] + [tarball_of_installed(name, dist, work) for name in sorted(GALAXY["dependencies"])]
 
@@ -83,9 +76,10 @@ def test_ansible_builder_finds_the_controller_requirements(tarballs, tmp_path):
     collections = tmp_path / "collections"
     # Away from this checkout's ansible.cfg, which names its own collections path.
     env = dict(os.environ, ANSIBLE_CONFIG="")
-    run("ansible-galaxy", "collection", "install", "--offline", "--no-deps", "-p", str(collections), str(tarballs[0]),
-        env=env, cwd=tmp_path)  # fmt: skip
-    found = yaml.safe_load(run("ansible-builder", "introspect", "--sanitize", str(collections)).split("\n", 1)[1])
+    install = ["ansible-galaxy", "collection", "install", "--offline", "--no-deps", "-p", str(collections)]
+    install.append(str(tarballs[0]))
+    run_ok(*install, env=env, cwd=tmp_path)
+    found = yaml.safe_load(run_ok("ansible-builder", "introspect", "--sanitize", str(collections)).split("\n", 1)[1])
     expected = [line for line in (ROOT / "meta/ee-requirements.txt").read_text().splitlines() if line[:1].isalpha()]
     assert found["python"] == ["%s  # from collection steadyops.stack" % line for line in expected]
     assert found["system"] == []
@@ -107,7 +101,7 @@ def test_ansible_builder_writes_a_build_context_offline(tarballs, tmp_path):
         "additional_build_files": [{"src": str(path), "dest": "collections"} for path in tarballs],
     }
     (tmp_path / "execution-environment.yml").write_text(yaml.safe_dump(definition))
-    run("ansible-builder", "create", "--output-filename", "Containerfile", "--context", "context",
+    run_ok("ansible-builder", "create", "--output-filename", "Containerfile", "--context", "context",
         "--file", "execution-environment.yml", cwd=tmp_path)  # fmt: skip
     context = tmp_path / "context"
     containerfile = (context / "Containerfile").read_text()
@@ -123,28 +117,28 @@ def test_ansible_builder_writes_a_build_context_offline(tarballs, tmp_path):
 
 def test_a_playbook_runs_with_ansible_core_and_the_declared_collections_only(tarballs, tmp_path):
     venv = tmp_path / "venv"
-    run(sys.executable, "-m", "venv", str(venv))
+    run_ok(sys.executable, "-m", "venv", str(venv))
     python = str(venv / "bin" / "python")
-    run(python, "-m", "pip", "install", "--quiet", "ansible-core==%s" % ansible.__version__,
+    run_ok(python, "-m", "pip", "install", "--quiet", "ansible-core==%s" % ansible.__version__,
         "-r", str(ROOT / "meta" / "ee-requirements.txt"))  # fmt: skip
-    bare = run(python, "-c", "import importlib.util as u; print(u.find_spec('ansible_collections') is None)")
+    bare = run_ok(python, "-c", "import importlib.util as u; print(u.find_spec('ansible_collections') is None)")
     assert bare.strip() == "True", "the virtualenv must hold no collections of its own"
 
     collections = tmp_path / "collections"
     env = dict(os.environ, ANSIBLE_CONFIG="", ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_NOCOLOR="1")
     env["PATH"] = "%s:%s" % (venv / "bin", env["PATH"])
     env.pop("PYTHONPATH", None)
-    run("ansible-galaxy", "collection", "install", "--offline", "-p", str(collections), *map(str, tarballs), env=env)
+    run_ok("ansible-galaxy", "collection", "install", "--offline", "-p", str(collections), *map(str, tarballs), env=env)
 
     playbook = tmp_path / "play.yml"
     playbook.write_text(PLAY)
     interpreter = "ansible_python_interpreter=%s" % python
-    output = run(
+    output = run_ok(
         "ansible-playbook", "-i", "localhost,", "-c", "local", "-e", interpreter, str(playbook), env=env, cwd=tmp_path
     )
     assert "failed=0" in output
     # Every module and role the shipped playbooks name resolves: the declared collections are enough.
     for name in ("provision", "deploy", "drift", "maintenance", "report"):
-        run(
+        run_ok(
             "ansible-playbook", "-i", "localhost,", "--syntax-check", "steadyops.stack.%s" % name, env=env, cwd=tmp_path
         )

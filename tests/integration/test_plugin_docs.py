@@ -11,11 +11,11 @@ is not resolved by a syntax check).
 import json
 import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from support.commands import run_ok
 
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTIONS = ROOT / ".cache" / "collections"
@@ -24,11 +24,11 @@ PROSE = [ROOT / "README.md", ROOT / "docs" / "DESIGN.md", *sorted(ROOT.glob("rol
 MENTION = re.compile(r"steadyops\.stack\.(\w+)")
 
 
+ENV = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_NOCOLOR="1")
+
+
 def ansible_doc(*args):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_NOCOLOR="1")
-    completed = subprocess.run(["ansible-doc", *args], capture_output=True, text=True, env=env, check=False)
-    assert completed.returncode == 0, completed.stderr
-    return completed.stdout
+    return run_ok("ansible-doc", *args, env=ENV)
 
 
 @pytest.fixture(scope="module")
@@ -96,14 +96,5 @@ def test_examples_pass_a_syntax_check(examples, tmp_path):
         path.write_text("# %s\n%s" % (where, yaml.safe_dump(plays, sort_keys=False)))
         imports.append({"name": where, "ansible.builtin.import_playbook": path.name})
     (tmp_path / "all.yml").write_text(yaml.safe_dump(imports, sort_keys=False))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_NOCOLOR="1")
-    checked = subprocess.run(
-        ["ansible-playbook", "-i", "localhost,", "--syntax-check", "all.yml"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        check=False,
-    )
-    assert checked.returncode == 0, checked.stdout + checked.stderr
+    run_ok("ansible-playbook", "-i", "localhost,", "--syntax-check", "all.yml", env=ENV, cwd=tmp_path)
     assert len(imports) >= 10

@@ -101,8 +101,8 @@ def test_ansible_builder_writes_a_build_context_offline(tarballs, tmp_path):
         "additional_build_files": [{"src": str(path), "dest": "collections"} for path in tarballs],
     }
     (tmp_path / "execution-environment.yml").write_text(yaml.safe_dump(definition))
-    run_ok("ansible-builder", "create", "--output-filename", "Containerfile", "--context", "context",
-        "--file", "execution-environment.yml", cwd=tmp_path)  # fmt: skip
+    create = ["ansible-builder", "create", "--output-filename", "Containerfile", "--context", "context"]
+    run_ok(*create, "--file", "execution-environment.yml", cwd=tmp_path)
     context = tmp_path / "context"
     containerfile = (context / "Containerfile").read_text()
     assert "ansible-galaxy collection install" in containerfile
@@ -119,8 +119,8 @@ def test_a_playbook_runs_with_ansible_core_and_the_declared_collections_only(tar
     venv = tmp_path / "venv"
     run_ok(sys.executable, "-m", "venv", str(venv))
     python = str(venv / "bin" / "python")
-    run_ok(python, "-m", "pip", "install", "--quiet", "ansible-core==%s" % ansible.__version__,
-        "-r", str(ROOT / "meta" / "ee-requirements.txt"))  # fmt: skip
+    requirements = str(ROOT / "meta" / "ee-requirements.txt")
+    run_ok(python, "-m", "pip", "install", "--quiet", "ansible-core==%s" % ansible.__version__, "-r", requirements)
     bare = run_ok(python, "-c", "import importlib.util as u; print(u.find_spec('ansible_collections') is None)")
     assert bare.strip() == "True", "the virtualenv must hold no collections of its own"
 

@@ -105,8 +105,10 @@ def queue_row(queue):
         problems.append("not counted: a purge was running")
     if stuck:
         problems.append("%d stuck in processing" % stuck)
-    if states.get("dead_letter"):
-        problems.append("%d dead-lettered" % states["dead_letter"])
+    # Counts are under the table's own state values; state_names says which one is dead letter.
+    dead_lettered = states.get((queue.get("state_names") or {}).get("dead_letter", "dead_letter"))
+    if dead_lettered:
+        problems.append("%d dead-lettered" % dead_lettered)
     if dead:
         problems.append("%d in the dead-letter table" % dead)
     return {

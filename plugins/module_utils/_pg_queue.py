@@ -6,11 +6,14 @@
 
 Every identifier is composed with psycopg's `sql` module. Deletes and
 updates run in short batches, each its own transaction with its own
-lock_timeout and statement_timeout, walking the primary key in consecutive
-ranges: each batch reads only its own slice of the index, so later batches
-do not wade through the dead entries of earlier ones, and a worker that
-shares the table waits at most one batch. Rescue uses FOR UPDATE SKIP LOCKED:
-a row a live worker holds is never reset.
+lock_timeout and statement_timeout, walking a unique key of the table (any
+type PostgreSQL orders, composite keys too: _pg_keyset): each batch reads only
+its own slice of the key's index, so later batches do not wade through the
+dead entries of earlier ones, and a worker that shares the table waits at
+most one batch. Every batch locks its rows with FOR UPDATE SKIP LOCKED and
+re-checks the row filter on the rows it changes: a row a live worker holds is
+never touched and never costs a lock wait, and check mode, which runs the
+same batches and rolls them back, counts exactly what an apply would change.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,6 +22,8 @@ __metaclass__ = type
 
 import time
 
+from ansible_collections.steadyops.stack.plugins.module_utils import _pg_keyset
+
 try:
     from psycopg import errors, sql
 except ImportError:  # reported with missing_required_lib by the module
@@ -26,6 +31,8 @@ except ImportError:  # reported with missing_required_lib by the module
 
 STATE_KEYS = ("pending", "processing", "retry", "completed", "dead_letter")
 ADVISORY_NAMESPACE = "steadyops.queue_purge:"
+# How a NULL in the status column is counted and named in ignored_states.
+NULL_STATE = "NULL"
 
 
 class QueueError(ValueError):
@@ -38,9 +45,10 @@ class Mapping(object):
     def __init__(self, params):
         self.schema = params["schema"]
         self.table = params["table"]
-        self.id = params["id_column"]
+        self.key_columns = list(params["id_column"])
         self.status = params["status_column"]
         self.states = dict(params["states"])
+        self.ignored_states = list(params.get("ignored_states") or [])
         self.queued_at = params["queued_at_column"]
         self.started_at = params["started_at_column"]
         self.completed_at = params["completed_at_column"]
@@ -48,16 +56,23 @@ class Mapping(object):
         self.heartbeat = params["heartbeat_column"]
         self.dead_letter_table = params["dead_letter_table"]
         self.dead_letter_created_at = params["dead_letter_created_column"]
+        # The walks, set by check_mapping once the keys are known to be unique.
+        self.key = None
+        self.dead_letter_key = None
 
     @property
     def qualified(self):
         return sql.Identifier(self.schema, self.table)
 
+    @property
+    def dead_letter_qualified(self):
+        return sql.Identifier(self.schema, self.dead_letter_table)
+
     def column(self, name):
         return sql.Identifier(name)
 
     def required_columns(self):
-        names = [self.id, self.status, self.queued_at, self.started_at, self.completed_at, self.attempts]
+        names = [*self.key_columns, self.status, self.queued_at, self.started_at, self.completed_at, self.attempts]
         if self.heartbeat:
             names.append(self.heartbeat)
         return names
@@ -72,8 +87,17 @@ def table_columns(conn, schema, table):
     return [r[0] for r in rows]
 
 
+def walk_key(conn, schema, table, columns):
+    """The keyset walk over TABLE's unique key COLUMNS; QueueError when they are not one."""
+    try:
+        ordered = _pg_keyset.unique_key(conn, schema, table, columns)
+    except _pg_keyset.NotAUniqueKey as exc:
+        raise QueueError(str(exc)) from None
+    return _pg_keyset.Key(sql.Identifier(schema, table), ordered)
+
+
 def check_mapping(conn, mapping, extra_columns=()):
-    """Fail with what exists when a table or column of the mapping (or EXTRA_COLUMNS of the table) does not.
+    """Fail with what exists when a table, column or key of the mapping (or EXTRA_COLUMNS of the table) does not.
 
     Run before the first change, so a misspelled column fails a run that has
     done nothing rather than one that has committed batches.
@@ -96,45 +120,81 @@ def check_mapping(conn, mapping, extra_columns=()):
             "table %s.%s has no column(s) %s; its columns are: %s"
             % (mapping.schema, mapping.table, ", ".join(missing), ", ".join(columns))
         )
+    mapping.key = walk_key(conn, mapping.schema, mapping.table, mapping.key_columns)
     if mapping.dead_letter_table:
         dl_columns = table_columns(conn, mapping.schema, mapping.dead_letter_table)
         if not dl_columns:
             raise QueueError("dead_letter_table %s.%s does not exist" % (mapping.schema, mapping.dead_letter_table))
-        for needed in (mapping.id, mapping.dead_letter_created_at):
+        for needed in [*mapping.key_columns, mapping.dead_letter_created_at]:
             if needed not in dl_columns:
                 raise QueueError(
                     "dead_letter_table %s.%s has no column %s; its columns are: %s"
                     % (mapping.schema, mapping.dead_letter_table, needed, ", ".join(dl_columns))
                 )
+        mapping.dead_letter_key = walk_key(conn, mapping.schema, mapping.dead_letter_table, mapping.key_columns)
+
+
+def check_states(mapping, counts):
+    """Refuse a table holding state values the mapping neither maps nor ignores (COUNTS: value -> rows).
+
+    Counted under a name of the module's own, such a value would be mistaken
+    for one of its states, and rows in it would go missing from the counts.
+    """
+    known = {str(v) for v in mapping.states.values()} | set(mapping.ignored_states)
+    unknown = sorted(value for value in counts if value not in known)
+    if unknown:
+        raise QueueError(
+            "%s.%s holds state value(s) that states does not map: %s. Map each to a state (states: {pending: ..., "
+            "processing: ..., retry: ..., completed: ..., dead_letter: ...}) or list it in ignored_states, which "
+            "counts it and never touches it"
+            % (
+                mapping.schema,
+                mapping.table,
+                ", ".join("%s (%d rows)" % (value, counts[value]) for value in unknown),
+            )
+        )
 
 
 # ---------------------------------------------------------------- counts
 
 
 def state_counts(conn, mapping):
+    """Rows per state, under the table's own state values."""
     rows = conn.execute(
         sql.SQL("SELECT {status}, count(*) FROM {table} GROUP BY 1").format(
             status=mapping.column(mapping.status), table=mapping.qualified
         )
     ).fetchall()
-    names = dict((value, key) for key, value in mapping.states.items())
-    return dict((names.get(value, str(value)), count) for value, count in rows)
+    return dict((NULL_STATE if value is None else str(value), count) for value, count in rows)
 
 
 def dead_letter_count(conn, mapping):
     if not mapping.dead_letter_table:
         return None
-    return conn.execute(
-        sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(mapping.schema, mapping.dead_letter_table))
-    ).fetchone()[0]
+    return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(mapping.dead_letter_qualified)).fetchone()[0]
 
 
-def dead_tuples(conn, mapping):
-    row = conn.execute(
-        "SELECT n_dead_tup FROM pg_stat_user_tables WHERE schemaname = %s AND relname = %s",
-        (mapping.schema, mapping.table),
-    ).fetchone()
-    return row[0] if row else 0
+# Every leaf of a table (the table itself when it is not partitioned), with its dead tuples:
+# a partitioned parent's own statistics are always empty.
+LEAVES = """
+WITH rel AS (SELECT (quote_ident(%s) || '.' || quote_ident(%s))::regclass AS oid),
+members AS (
+    SELECT oid AS relid FROM rel
+    UNION SELECT relid FROM pg_partition_tree((SELECT oid FROM rel)) WHERE isleaf
+)
+SELECT c.oid, n.nspname, c.relname, coalesce(s.n_dead_tup, 0)
+FROM members m
+JOIN pg_class c ON c.oid = m.relid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+WHERE c.relkind = 'r'
+ORDER BY 2, 3
+"""
+
+
+def leaves(conn, schema, table):
+    """[(oid, schema, name, dead tuples)] of TABLE's leaves."""
+    return conn.execute(LEAVES, (schema, table)).fetchall()
 
 
 # ---------------------------------------------------------------- locking
@@ -157,14 +217,18 @@ def unlock(conn, mapping):
 class Action(object):
     """One batched operation: a predicate over rows, and what to do to the matching ones."""
 
-    def __init__(self, name, table, where, args, change=None, source=None, target=None):
+    def __init__(self, name, key, where, args, change=None, source=None, target=None):
         self.name = name
-        self.table = table  # an sql.Identifier
+        self.key = key  # the _pg_keyset.Key of the table it works on
         self.where = where  # sql.Composed over the row's columns
         self.args = args
         self.change = change  # sql.Composed SET clause for updates; None deletes
-        self.source = source  # the state rows leave (None for the dead-letter table)
-        self.target = target  # the state rows enter (updates only)
+        self.source = source  # the state value rows leave (None for the dead-letter table)
+        self.target = target  # the state value rows enter (updates only)
+
+    @property
+    def kind(self):
+        return "deleted" if self.change is None else "rescued"
 
 
 def retention_action(mapping, state, days, column):
@@ -173,10 +237,10 @@ def retention_action(mapping, state, days, column):
     )
     return Action(
         "delete %s older than %s days" % (state, days),
-        mapping.qualified,
+        mapping.key,
         where,
         {"state": mapping.states[state], "age": days * 86400.0},
-        source=state,
+        source=mapping.states[state],
     )
 
 
@@ -186,7 +250,7 @@ def dead_letter_retention_action(mapping, days):
     )
     return Action(
         "delete dead letters older than %s days" % days,
-        sql.Identifier(mapping.schema, mapping.dead_letter_table),
+        mapping.dead_letter_key,
         where,
         {"age": days * 86400.0},
     )
@@ -203,115 +267,153 @@ def rescue_actions(mapping, stuck_seconds, max_attempts):
             hb=mapping.column(mapping.heartbeat)
         )
     attempts = mapping.column(mapping.attempts)
+    status = mapping.column(mapping.status)
     args = {"processing": mapping.states["processing"], "stuck": float(stuck_seconds), "max": max_attempts}
     clear = [sql.SQL("{} = NULL").format(mapping.column(mapping.started_at))]
     if mapping.heartbeat:
         clear.append(sql.SQL("{} = NULL").format(mapping.column(mapping.heartbeat)))
     to_pending = Action(
         "rescue stuck rows to pending",
-        mapping.qualified,
+        mapping.key,
         stale + sql.SQL(" AND {} < %(max)s").format(attempts),
         dict(args, target=mapping.states["pending"]),
-        change=sql.SQL(", ").join([sql.SQL("{} = %(target)s").format(mapping.column(mapping.status)), *clear]),
-        source="processing",
-        target="pending",
+        change=sql.SQL(", ").join([sql.SQL("{} = %(target)s").format(status), *clear]),
+        source=mapping.states["processing"],
+        target=mapping.states["pending"],
     )
+    # A dead letter is finished: it gets its completion time, so a CHECK that demands one holds,
+    # and dead-letter retention, which ages rows by it, reaches it in time.
+    completed = mapping.column(mapping.completed_at)
     to_dead = Action(
         "move stuck rows with exhausted attempts to dead letter",
-        mapping.qualified,
+        mapping.key,
         stale + sql.SQL(" AND {} >= %(max)s").format(attempts),
         dict(args, target=mapping.states["dead_letter"]),
-        change=sql.SQL("{} = %(target)s").format(mapping.column(mapping.status)),
-        source="processing",
-        target="dead_letter",
+        change=sql.SQL("{status} = %(target)s, {completed} = coalesce({completed}, now())").format(
+            status=status, completed=completed
+        ),
+        source=mapping.states["processing"],
+        target=mapping.states["dead_letter"],
     )
     return [to_pending, to_dead]
 
 
-def id_bounds(conn, action, id_column):
-    """The table's id range, read from the primary key alone.
+def batch_statement(action, first, dry):
+    """The statement of one batch: (relation oid, rows) per relation the batch touched.
 
-    Filtering by the action here would scan the whole table once; the batches
-    apply the filter within each range anyway, and ranges without a match cost
-    one short index scan each.
+    The rows are chosen and locked in the key range (SKIP LOCKED: a row a
+    worker holds is left, the rest of the batch goes on), and the change
+    re-checks the range and the filter on the rows it finds. DRY counts what
+    would be changed and takes the same locks, in a transaction that is rolled
+    back.
     """
-    query = sql.SQL("SELECT min({id}), max({id}) FROM {table}").format(id=sql.Identifier(id_column), table=action.table)
-    return conn.execute(query).fetchone()
-
-
-def count_matching(conn, action):
-    """Rows the action would touch now; rows locked by a live worker are not counted (SKIP LOCKED)."""
-    query = sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {table} WHERE ").format(table=action.table) + action.where
-    if action.change is not None:
-        query = query + sql.SQL(" FOR UPDATE SKIP LOCKED")
-    query = query + sql.SQL(") AS matching")
-    with conn.transaction(force_rollback=True):
-        return conn.execute(query, action.args).fetchone()[0]
+    key = action.key
+    chosen = (
+        sql.SQL("SELECT {cols} FROM {table} WHERE ").format(cols=key.order, table=key.table)
+        + key.range_clause(first)
+        + sql.SQL(" AND (")
+        + action.where
+        + sql.SQL(") FOR UPDATE SKIP LOCKED")
+    )
+    if dry:
+        return (
+            sql.SQL("SELECT tableoid, count(*) FROM {table} WHERE {row} IN (").format(table=key.table, row=key.row)
+            + chosen
+            + sql.SQL(") GROUP BY 1")
+        )
+    if action.change is None:
+        head = sql.SQL("DELETE FROM {table} WHERE ").format(table=key.table)
+    else:
+        head = sql.SQL("UPDATE {table} SET ").format(table=key.table) + action.change + sql.SQL(" WHERE ")
+    return (
+        sql.SQL("WITH done AS (")
+        + head
+        + key.range_clause(first)
+        + sql.SQL(" AND (")
+        + action.where
+        + sql.SQL(") AND {row} IN (").format(row=key.row)
+        + chosen
+        + sql.SQL(") RETURNING tableoid) SELECT tableoid, count(*) FROM done GROUP BY 1")
+    )
 
 
 class BatchRunner(object):
-    """Runs actions batch by batch over consecutive primary-key ranges."""
+    """Runs actions batch by batch over consecutive slices of their table's key."""
 
-    def __init__(self, conn, mapping, batch_size, pause, lock_timeout_ms, statement_timeout_ms):
+    def __init__(self, conn, batch_size, pause, lock_timeout_ms, statement_timeout_ms, dry=False):
         self.conn = conn
-        self.mapping = mapping
         self.batch_size = batch_size
         self.pause = pause
-        self.lock_timeout_ms = lock_timeout_ms
-        self.statement_timeout_ms = statement_timeout_ms
+        self.dry = dry
         self.batch_seconds = []
         self.lock_timeouts = 0
         # Rows committed so far, per action: what a failure half-way has already changed.
         self.committed = {}
+        # Rows deleted (or that would be) per relation oid: the partitions VACUUM is worth running on.
+        self.removed = {}
         # Both limits apply to this batch's transaction only (SET LOCAL); validated integers.
         self.timeouts = sql.SQL("SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}").format(
             sql.Literal("%dms" % lock_timeout_ms), sql.Literal("%dms" % statement_timeout_ms)
         )
 
-    def _statement(self, action):
-        id_col = sql.Identifier(self.mapping.id)
-        range_clause = sql.SQL("{id} >= %(lo)s AND {id} < %(hi)s AND ").format(id=id_col)
-        if action.change is None:
-            return sql.SQL("DELETE FROM {table} WHERE ").format(table=action.table) + range_clause + action.where
-        # Updates lock their rows first and skip those a worker holds.
-        return (
-            sql.SQL("UPDATE {table} SET ").format(table=action.table)
-            + action.change
-            + sql.SQL(" WHERE {id} IN (SELECT {id} FROM {table} WHERE ").format(id=id_col, table=action.table)
-            + range_clause
-            + action.where
-            + sql.SQL(" FOR UPDATE SKIP LOCKED)")
-        )
-
     def run(self, action):
-        bounds = id_bounds(self.conn, action, self.mapping.id)
-        if bounds[0] is None:
-            return 0
-        low, high = bounds
-        # Composed once, not per batch; planned per batch (prepare=False) so the
-        # planner sees each range's bounds rather than a generic plan.
-        statement = self._statement(action).as_string(self.conn)
+        # Composed once per walk, not per batch; planned per batch (prepare=False) so the
+        # planner sees each slice's bounds rather than a generic plan.
+        statements = dict(
+            (first, batch_statement(action, first, self.dry).as_string(self.conn)) for first in (True, False)
+        )
         done = 0
-        while low <= high:
-            args = dict(action.args, lo=low, hi=low + self.batch_size)
+        for after, end in action.key.slices(self.conn, self.batch_size):
+            args = dict(action.args, **action.key.args("hi", end))
+            if after is not None:
+                args.update(action.key.args("after", after))
             started = time.perf_counter()
             try:
-                with self.conn.transaction():
+                with self.conn.transaction(force_rollback=self.dry):
                     self.conn.execute(self.timeouts)
-                    rows = self.conn.execute(statement, args, prepare=False).rowcount
-                done += rows
-                self.committed[action.name] = done
+                    rows = self.conn.execute(statements[after is None], args, prepare=False).fetchall()
             except errors.LockNotAvailable:
-                # Someone holds a row of this range: leave it for the next run rather than wait.
+                # A lock on the table itself (a migration, say): leave this slice to the next run rather than wait.
+                rows = []
                 self.lock_timeouts += 1
+            for relation, count in rows:
+                done += count
+                if action.change is None:
+                    self.removed[relation] = self.removed.get(relation, 0) + count
+            if not self.dry:
+                self.committed[action.name] = done
             self.batch_seconds.append(time.perf_counter() - started)
-            low += self.batch_size
-            if self.pause and low <= high:
+            if self.pause:
                 time.sleep(self.pause)
         return done
 
 
-def vacuum(conn_factory, mapping):
-    """VACUUM (ANALYZE) the queue table; VACUUM cannot run inside a transaction, so autocommit."""
-    with conn_factory(autocommit=True) as conn:
-        conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(mapping.qualified))
+def vacuum_plan(conn, mapping, removed, mode, dead_tuples):
+    """[(schema, name)] of the leaves to VACUUM: those rows were removed from, or with more dead tuples.
+
+    Per leaf, because a partitioned parent reports no dead tuples of its own
+    and a purge may touch one partition of many.
+    """
+    if mode == "never":
+        return []
+    tables = [mapping.table] + ([mapping.dead_letter_table] if mapping.dead_letter_table else [])
+    plan = []
+    for table in tables:
+        for oid, schema, name, dead in leaves(conn, mapping.schema, table):
+            if mode == "always" or removed.get(oid) or dead > dead_tuples:
+                plan.append((schema, name))
+    return plan
+
+
+def vacuum(conn, plan):
+    """VACUUM (ANALYZE) each leaf of PLAN on CONN, which is in autocommit (VACUUM cannot run in a transaction).
+
+    This session's own deletes reach the statistics only when it next flushes
+    them; were that after VACUUM, they would count again as dead tuples that
+    VACUUM has already removed, and the next run would VACUUM again. So flush
+    them first (PostgreSQL 15 and later).
+    """
+    if conn.info.server_version >= 150000:
+        conn.execute("SELECT pg_stat_force_next_flush()")
+    for schema, name in plan:
+        conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(schema, name)))

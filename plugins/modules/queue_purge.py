@@ -15,14 +15,21 @@ description:
   - Purges old rows in terminal states (O(retention)), old rows of a dead-letter table, and rescues
     rows stuck in C(processing) after a worker crash, back to pending or, once their attempts are
     used up, to dead letter. Reports per-state and dead-letter counts before and after.
-  - Works in short batches over consecutive primary-key ranges, each its own transaction with its own
-    O(lock_timeout_ms) and O(statement_timeout_ms), so a worker consuming the queue at the same time
-    waits at most one batch. Rescue skips rows a live worker holds (C(FOR UPDATE SKIP LOCKED)), and
-    with O(heartbeat_column) rows whose worker still beats.
+  - Works in short batches, each the next O(batch_size) rows of a unique key of the table (keyset
+    pagination: any key PostgreSQL orders, such as bigint, uuid, text or a composite key), each its own
+    transaction with its own O(lock_timeout_ms) and O(statement_timeout_ms), so a worker consuming the
+    queue at the same time waits at most one batch. O(id_column) must be the columns of the primary key
+    or of a unique index on NOT NULL columns; anything else is refused before any change.
+  - Every batch skips rows a live worker holds (C(FOR UPDATE SKIP LOCKED)) without losing the rest of
+    the batch, and re-checks the row filter on the rows it changes. Rescue also leaves rows whose worker
+    still beats (O(heartbeat_column)).
+  - Every state value found in the table must be mapped by O(states) or listed in O(ignored_states);
+    counts are reported under the table's own state values.
   - A session advisory lock per table keeps two purges from running at once; the second reports
     RV(lock=busy) and exits cleanly.
-  - C(VACUUM (ANALYZE)) runs only when rows were removed or the table's dead tuples exceed
-    O(vacuum_dead_tuples); only then is the result changed.
+  - C(VACUUM (ANALYZE)) runs per table, or per partition of a partitioned table, only on those rows were
+    removed from or whose dead tuples exceed O(vacuum_dead_tuples); only then is the result changed, so a
+    second run right after a purge reports no change.
   - Defaults fit TDS Core's C(tds_sync_queue); any queue with a status column maps through the
     column and state options, for example River's C(river_job).
   - Only rows in O(terminal_states) are ever deleted.
@@ -35,7 +42,9 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Counts exactly the rows each action would delete or reset (rows a worker holds left out); changes none.
+    description: >-
+      Runs the same batches as an apply, taking the same row locks, and rolls each back, so it counts
+      exactly the rows an apply would delete or reset (rows a worker holds left out); changes none.
   diff_mode:
     support: full
     description: Per-state counts before and after.
@@ -53,9 +62,13 @@ options:
     type: str
     required: true
   id_column:
-    description: The integer primary key; batches walk its ranges.
-    type: str
-    default: id
+    description:
+      - The column of the table's primary key, or of a unique index on NOT NULL columns, that batches
+        walk in order; a list of columns for a composite key. Any type PostgreSQL orders.
+      - The same columns key O(dead_letter_table).
+    type: list
+    elements: str
+    default: [id]
   status_column:
     description: The column holding a row's state.
     type: str
@@ -64,6 +77,13 @@ options:
     description: The value of each state in O(status_column).
     type: dict
     default: {pending: pending, processing: processing, retry: retry, completed: completed, dead_letter: dead_letter}
+  ignored_states:
+    description:
+      - Values of O(status_column) that none of O(states) names; rows in them are counted and never touched.
+      - A value found in the table that is neither mapped nor listed here fails the run before any change.
+    type: list
+    elements: str
+    default: []
   terminal_states:
     description: States whose rows may be deleted. Anything else is never deleted.
     type: list
@@ -119,11 +139,13 @@ options:
     description: Rows in processing longer than this are stuck. Unset means no rescue.
     type: float
   max_attempts:
-    description: A stuck row with this many attempts goes to dead letter instead of back to pending.
+    description: >-
+      A stuck row with this many attempts goes to dead letter instead of back to pending, with its
+      O(completed_at_column) set when it has none.
     type: int
     default: 5
   batch_size:
-    description: Primary-key values per batch.
+    description: Rows of the key per batch.
     type: int
     default: 10000
   batch_pause:
@@ -131,7 +153,9 @@ options:
     type: float
     default: 0
   lock_timeout_ms:
-    description: Per batch, how long to wait for a row lock before leaving that range to the next run.
+    description: >-
+      Per batch, how long to wait for a lock on the table (rows a worker holds are skipped, never waited
+      for) before leaving that batch's rows to the next run.
     type: int
     default: 2000
   statement_timeout_ms:
@@ -139,12 +163,14 @@ options:
     type: int
     default: 30000
   vacuum:
-    description: V(auto) vacuums when rows were removed or dead tuples exceed O(vacuum_dead_tuples).
+    description: >-
+      V(auto) vacuums each table or partition rows were removed from, or whose dead tuples exceed
+      O(vacuum_dead_tuples).
     type: str
     choices: [auto, always, never]
     default: auto
   vacuum_dead_tuples:
-    description: Dead tuples in the queue table above which V(auto) vacuums even when nothing was removed.
+    description: Dead tuples in a table or partition above which V(auto) vacuums it even when nothing was removed.
     type: int
     default: 10000
 """
@@ -193,14 +219,19 @@ rescued:
   returned: always
   type: dict
 states_before:
-  description: Rows per state before.
+  description: Rows per state value of the table (its own names, C(NULL) for a NULL status) before.
   returned: always
   type: dict
   sample: {completed: 1000000, pending: 100000}
 states_after:
-  description: Rows per state after (in check mode, as they would be).
+  description: Rows per state value after (in check mode, as they would be).
   returned: always
   type: dict
+state_names:
+  description: The table's value for each state of O(states), to read RV(states_before) by role.
+  returned: always
+  type: dict
+  sample: {pending: available, processing: running, completed: completed, dead_letter: discarded, retry: retryable}
 dead_letters_before:
   description: Rows in O(dead_letter_table) before, when one is given.
   returned: always
@@ -213,8 +244,13 @@ vacuumed:
   description: Whether VACUUM (ANALYZE) ran (or would run).
   returned: always
   type: bool
+vacuumed_tables:
+  description: The tables or partitions VACUUM (ANALYZE) ran on (or would), schema-qualified.
+  returned: always
+  type: list
+  elements: str
 batches:
-  description: Number of batches, lock timeouts (ranges left for the next run), and the slowest and p99 batch seconds.
+  description: Number of batches, lock timeouts (batches left for the next run), and the slowest and p99 batch seconds.
   returned: always
   type: dict
 elapsed:
@@ -278,7 +314,9 @@ class QueuePurge(object):
             "lock": "acquired",
             "deleted": {},
             "rescued": {},
+            "state_names": dict(self.mapping.states),
             "vacuumed": False,
+            "vacuumed_tables": [],
             "batches": {"count": 0, "lock_timeouts": 0, "max_seconds": 0.0, "p99_seconds": 0.0},
         }
         with self.connect() as conn:
@@ -308,45 +346,47 @@ class QueuePurge(object):
         return result
 
     def work(self, conn, result):
-        mapping, params = self.mapping, self.params
+        mapping, params, check = self.mapping, self.params, self.module.check_mode
         result["states_before"] = _pg_queue.state_counts(conn, mapping)
         result["dead_letters_before"] = _pg_queue.dead_letter_count(conn, mapping)
-        dead_before = _pg_queue.dead_tuples(conn, mapping)
+        _pg_queue.check_states(mapping, result["states_before"])
         deletes, rescues = self.actions()
+        # Check mode runs the very batches an apply would, each rolled back.
         runner = _pg_queue.BatchRunner(
             conn,
-            mapping,
             params["batch_size"],
             params["batch_pause"],
             params["lock_timeout_ms"],
             params["statement_timeout_ms"],
+            dry=check,
         )
         counted = []
         # Rescue first: a stuck row that turns dead letter is not deleted in the same run.
         for action in rescues + deletes:
             try:
-                count = _pg_queue.count_matching(conn, action) if self.module.check_mode else runner.run(action)
+                count = runner.run(action)
             except (_pg_queue.QueueError, _pg_connect.psycopg.Error) as exc:
                 # Batches commit one by one: say what earlier ones already changed.
                 for done in rescues + deletes:
                     if runner.committed.get(done.name):
-                        kind = "rescued" if done.change is not None else "deleted"
-                        result[kind][done.name] = runner.committed[done.name]
+                        result[done.kind][done.name] = runner.committed[done.name]
                 raise PartialFailure(exc, result) from None
             counted.append((action, count))
-            result["rescued" if action.change is not None else "deleted"][action.name] = count
-        removed = sum(result["deleted"].values())
-        touched = removed + sum(result["rescued"].values())
-        wants_vacuum = params["vacuum"] == "always" or (
-            params["vacuum"] == "auto" and (removed > 0 or dead_before > params["vacuum_dead_tuples"])
-        )
-        if wants_vacuum and not self.module.check_mode:
-            _pg_queue.vacuum(self.connect, mapping)
-        result["vacuumed"] = wants_vacuum
-        result["changed"] = bool(touched or wants_vacuum)
-        if self.module.check_mode:
+            result[action.kind][action.name] = count
+        plan = _pg_queue.vacuum_plan(conn, mapping, runner.removed, params["vacuum"], params["vacuum_dead_tuples"])
+        if plan and not check:
+            _pg_queue.vacuum(conn, plan)
+        result["vacuumed"] = bool(plan)
+        result["vacuumed_tables"] = ["%s.%s" % leaf for leaf in plan]
+        touched = sum(result["deleted"].values()) + sum(result["rescued"].values())
+        result["changed"] = bool(touched or plan)
+        if check:
             result["states_after"] = self.predicted_states(result["states_before"], counted)
             result["dead_letters_after"] = result["dead_letters_before"]
+            if result["dead_letters_after"] is not None:
+                result["dead_letters_after"] -= sum(
+                    count for action, count in counted if action.key is mapping.dead_letter_key
+                )
         else:
             result["states_after"] = _pg_queue.state_counts(conn, mapping)
             result["dead_letters_after"] = _pg_queue.dead_letter_count(conn, mapping)
@@ -360,12 +400,12 @@ class QueuePurge(object):
 
     @staticmethod
     def predicted_states(before, counted):
-        """States after the actions, from the counts check mode found: (action, count) pairs."""
+        """State values after the actions, from the counts check mode found: (action, count) pairs."""
         states = dict(before)
         for action, count in counted:
-            if action.source:
+            if action.source is not None:
                 states[action.source] = states.get(action.source, 0) - count
-            if action.target:
+            if action.target is not None:
                 states[action.target] = states.get(action.target, 0) + count
         return dict((k, v) for k, v in states.items() if v)
 
@@ -379,6 +419,21 @@ def validate(module):
             msg="states needs a value for %s; it maps each of %s to the value in %s."
             % (", ".join(missing), ", ".join(_pg_queue.STATE_KEYS), params["status_column"])
         )
+    # A status column of numbers is matched by the number's text; anything else cannot be a stored state.
+    bad_values = sorted(k for k, v in states.items() if isinstance(v, bool) or not isinstance(v, (str, int)) or v == "")
+    if bad_values:
+        module.fail_json(
+            msg="states %s: each state's value is the text or number stored in %s, for example pending: available."
+            % (", ".join(bad_values), params["status_column"])
+        )
+    states = params["states"] = dict((k, str(v)) for k, v in states.items())
+    both = sorted(set(params["ignored_states"]) & set(states.values()))
+    if both:
+        module.fail_json(
+            msg="ignored_states lists %s, which states maps too; a value is either mapped or ignored." % ", ".join(both)
+        )
+    if not params["id_column"] or len(set(params["id_column"])) != len(params["id_column"]):
+        module.fail_json(msg="id_column %s: name the distinct columns of a unique key." % params["id_column"])
     unknown_terminal = [s for s in params["terminal_states"] if s not in states]
     if unknown_terminal:
         module.fail_json(
@@ -411,9 +466,10 @@ def build_module():
         argument_spec=dict(
             schema=dict(type="str", default="public"),
             table=dict(type="str", required=True),
-            id_column=dict(type="str", default="id"),
+            id_column=dict(type="list", elements="str", default=["id"]),
             status_column=dict(type="str", default="status"),
             states=dict(type="dict", default=DEFAULT_STATES),
+            ignored_states=dict(type="list", elements="str", default=[]),
             terminal_states=dict(type="list", elements="str", default=["completed", "dead_letter"]),
             queued_at_column=dict(type="str", default="queued_at"),
             started_at_column=dict(type="str", default="started_at"),

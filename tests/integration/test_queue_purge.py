@@ -6,7 +6,6 @@ import random
 import signal
 import subprocess
 import sys
-import uuid
 
 import psycopg
 import pytest
@@ -24,15 +23,6 @@ RUNBOOK = {
     "dead_letter_retention_days": 180,
     "batch_size": 500,
 }
-
-
-@pytest.fixture
-def db(postgres_server):
-    name = "queue_%s" % uuid.uuid4().hex[:8]
-    queue.create_database(postgres_server, name)
-    with psycopg.connect(postgres_server.conninfo(name), autocommit=True) as conn:
-        yield name, conn
-    queue.drop_database(postgres_server, name)
 
 
 def args_for(server, name, **extra):
@@ -130,22 +120,25 @@ def test_heartbeat_keeps_a_long_job_alive(postgres_server, db):
     assert queue.states(conn) == {"processing": 4, "pending": 6}
 
 
-def test_locked_row_in_a_delete_range_is_left_for_the_next_run(postgres_server, db):
+def test_a_row_a_worker_holds_is_skipped_and_the_rest_of_its_batch_goes(postgres_server, db):
     name, conn = db
     queue.add_rows(conn, 100, "completed", age_hours=24 * 40)
     worker = psycopg.connect(postgres_server.conninfo(name))
     locked = worker.execute("SELECT id FROM tds_sync_queue ORDER BY id LIMIT 1 FOR UPDATE").fetchone()[0]
     args = args_for(postgres_server, name, lock_timeout_ms=200, batch_size=10, rescue_stuck_after_minutes=None)
     try:
+        check = run_module("queue_purge", args, check=True)
         result = run_module("queue_purge", args)
-        assert result["batches"]["lock_timeouts"] == 1
-        assert result["deleted"]["delete completed older than 30.0 days"] == 90
+        # Not waited for (no lock timeout), not counted by check mode, not deleted; its 9 batch mates are.
+        assert result["batches"]["lock_timeouts"] == 0
+        assert result["deleted"]["delete completed older than 30.0 days"] == 99
+        assert check["deleted"] == result["deleted"]
         assert conn.execute("SELECT count(*) FROM tds_sync_queue WHERE id = %s", (locked,)).fetchone()[0] == 1
     finally:
         worker.rollback()
         worker.close()
     again = run_module("queue_purge", args)
-    assert again["deleted"]["delete completed older than 30.0 days"] == 10
+    assert again["deleted"]["delete completed older than 30.0 days"] == 1
     assert queue.states(conn) == {}
 
 
@@ -306,7 +299,9 @@ def test_another_queue_maps_without_code_changes(postgres_server, db):
     )
     result = run_module("queue_purge", args)
     assert result["deleted"] == {"delete completed older than 7.0 days": 50}
-    assert result["states_after"] == {"pending": 5}
+    # Counted under the table's own state values; state_names reads them by role.
+    assert result["states_after"] == {"available": 5}
+    assert result["state_names"]["pending"] == "available"
 
 
 def test_a_failure_after_committed_batches_reports_what_changed(postgres_server, db):

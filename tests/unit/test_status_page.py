@@ -123,6 +123,14 @@ def test_stuck_rows_and_dead_letters_warn_and_say_how_many():
     assert model["queues"][0]["level"] == "warning"
 
 
+def test_dead_letters_are_found_under_the_tables_own_state_name():
+    river = queue({"available": 3, "discarded": 4})
+    river["state_names"] = {"pending": "available", "dead_letter": "discarded"}
+    model = with_queue_and_audit([river])
+    assert model["queues"][0]["problems"] == "4 dead-lettered"
+    assert model["queues"][0]["states"] == "available 3, discarded 4"
+
+
 def test_a_queue_another_purge_held_is_not_taken_for_calm():
     model = with_queue_and_audit([queue({}, lock="busy")])
     assert model["queues"][0]["problems"] == "not counted: a purge was running"

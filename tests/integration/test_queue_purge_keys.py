@@ -1,0 +1,227 @@
+"""queue_purge on job tables of other shapes: uuid and composite keys, partitions, CHECK constraints, own states.
+
+Each schema is written here, as another queue library would have it; the
+module runs as Ansible runs it, against the suite's real PostgreSQL.
+"""
+
+import psycopg
+import pytest
+from psycopg import sql
+from support.procs import run_module, wait_for
+
+# A generic job table: uuid key, its own state names, and a rule that finished jobs say when.
+JOBS = """
+CREATE TABLE jobs (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    priority integer NOT NULL DEFAULT 0,
+    external_ref text UNIQUE,
+    state text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    started_at timestamptz,
+    finished_at timestamptz,
+    attempts integer NOT NULL DEFAULT 0,
+    payload jsonb,
+    CONSTRAINT finished_jobs_say_when CHECK (state NOT IN ('done', 'failed') OR finished_at IS NOT NULL)
+);
+"""
+
+MAPPING = {
+    "table": "jobs",
+    "status_column": "state",
+    "states": {
+        "pending": "queued",
+        "processing": "running",
+        "retry": "retry",
+        "completed": "done",
+        "dead_letter": "failed",
+    },
+    "queued_at_column": "created_at",
+    "started_at_column": "started_at",
+    "completed_at_column": "finished_at",
+    "attempts_column": "attempts",
+}
+
+RETENTION = [{"state": "completed", "older_than_days": 30}, {"state": "dead_letter", "older_than_days": 30}]
+DELETE_DONE = "delete completed older than 30.0 days"
+TO_QUEUED = "rescue stuck rows to pending"
+TO_FAILED = "move stuck rows with exhausted attempts to dead letter"
+
+
+def add_jobs(conn, count, state, finished_days=None, started_hours=None, attempts=0, table="jobs", name=None):
+    """COUNT jobs in STATE; NAME is the queue name of the partitioned table's rows."""
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO {} (state, finished_at, started_at, attempts, payload, {}) "
+            "SELECT %(state)s, now() - %(fin)s * interval '1 day', now() - %(start)s * interval '1 hour', "
+            "%(attempts)s, jsonb_build_object('n', g), %(name)s FROM generate_series(1, %(count)s) g"
+        ).format(sql.Identifier(table), sql.Identifier("name" if name else "external_ref")),
+        {
+            "state": state,
+            "fin": finished_days,
+            "start": started_hours,
+            "attempts": attempts,
+            "count": count,
+            "name": name,
+        },
+    )
+
+
+def checksum(conn, where, table="jobs"):
+    """Count and md5 of the rows matching WHERE, a predicate the test writes itself."""
+    query = sql.SQL("SELECT count(*), md5(coalesce(string_agg(j::text, ',' ORDER BY id), '')) FROM {} j WHERE ")
+    return conn.execute(query.format(sql.Identifier(table)) + sql.SQL(where)).fetchone()
+
+
+def states(conn, table="jobs"):
+    return dict(
+        conn.execute(sql.SQL("SELECT state, count(*) FROM {} GROUP BY 1").format(sql.Identifier(table))).fetchall()
+    )
+
+
+@pytest.fixture
+def jobs(db):
+    name, conn = db
+    conn.execute(JOBS)
+    add_jobs(conn, 3000, "done", finished_days=40)  # old: purged
+    add_jobs(conn, 500, "done", finished_days=2)  # recent: kept
+    add_jobs(conn, 1000, "queued")
+    add_jobs(conn, 20, "running", started_hours=3, attempts=1)  # stuck: back to queued
+    add_jobs(conn, 5, "running", started_hours=3, attempts=5)  # stuck, attempts used up: failed
+    add_jobs(conn, 5, "running", started_hours=0.05, attempts=1)  # working now
+    return name, conn
+
+
+def test_a_uuid_keyed_table_with_a_check_on_its_finish_time(postgres_server, jobs):
+    name, conn = jobs
+    args = dict(
+        postgres_server.login(name),
+        retention=RETENTION,
+        rescue_stuck_after_minutes=60,
+        max_attempts=5,
+        batch_size=256,
+        vacuum_dead_tuples=1000,
+        **MAPPING,
+    )
+    untouched = (
+        "(state = 'queued' AND attempts = 0) OR (state = 'running' AND started_at > now() - interval '1 hour') "
+        + ("OR (state = 'done' AND finished_at > now() - interval '30 days')")
+    )
+    kept = checksum(conn, untouched)
+    everything = checksum(conn, "true")
+
+    check = run_module("queue_purge", args, check=True)
+    assert checksum(conn, "true") == everything, "check mode changed a row"
+    apply = run_module("queue_purge", args)
+    assert apply.get("failed") is not True, apply.get("msg")
+    assert check["deleted"] == apply["deleted"] == {DELETE_DONE: 3000, "delete dead_letter older than 30.0 days": 0}
+    assert check["rescued"] == apply["rescued"] == {TO_QUEUED: 20, TO_FAILED: 5}
+    assert check["states_after"] == apply["states_after"] == states(conn)
+    assert apply["states_after"] == {"done": 500, "queued": 1020, "running": 5, "failed": 5}
+    assert apply["batches"]["count"] > 20
+    # The CHECK held because a job moved to failed got its finish time; the rescued kept their attempts.
+    assert checksum(conn, "state = 'failed' AND finished_at > now() - interval '1 minute'")[0] == 5
+    assert checksum(conn, "state = 'queued' AND attempts = 1 AND started_at IS NULL")[0] == 20
+    assert checksum(conn, untouched) == kept
+
+    # Right after the purge: nothing left to do, and VACUUM's statistics already say so.
+    reapply = run_module("queue_purge", args)
+    assert reapply["changed"] is False, reapply
+    assert reapply["vacuumed_tables"] == []
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        (["priority"], "id_column (priority) is not a unique key of public.jobs"),
+        (["state", "priority"], "id_column (state, priority) is not a unique key of public.jobs"),
+        (["external_ref"], "the unique key (external_ref) of public.jobs allows NULL"),
+    ],
+)
+def test_a_key_that_is_not_unique_is_refused_before_any_change(postgres_server, jobs, key, message):
+    name, conn = jobs
+    before = checksum(conn, "true")
+    args = dict(
+        postgres_server.login(name), retention=RETENTION, rescue_stuck_after_minutes=60, id_column=key, **MAPPING
+    )
+    result = run_module("queue_purge", args)
+    assert result["failed"] is True
+    assert message in result["msg"]
+    assert "Nothing was changed" in result["msg"]
+    if "not a unique key" in message:
+        assert "(id) primary key" in result["msg"], "the message names the keys that would do"
+    assert checksum(conn, "true") == before
+
+
+def test_state_values_the_mapping_does_not_name_are_refused_unless_ignored(postgres_server, jobs):
+    name, conn = jobs
+    # The table's own 'pending' is not the module's pending (mapped to 'queued' here).
+    add_jobs(conn, 500, "pending")
+    before = checksum(conn, "true")
+    args = dict(postgres_server.login(name), retention=RETENTION, rescue_stuck_after_minutes=60, **MAPPING)
+    refused = run_module("queue_purge", args)
+    assert refused["failed"] is True
+    assert "holds state value(s) that states does not map: pending (500 rows)" in refused["msg"]
+    assert checksum(conn, "true") == before
+
+    counted = run_module("queue_purge", dict(args, ignored_states=["pending"]), check=True)
+    assert counted["states_before"] == {"done": 3500, "queued": 1000, "running": 30, "pending": 500}
+    assert counted["states_after"]["pending"] == 500
+    assert counted["states_after"]["queued"] == 1020
+
+
+PARTITIONED = """
+CREATE TABLE pjobs (
+    name text NOT NULL,
+    id bigserial,
+    state text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    started_at timestamptz,
+    finished_at timestamptz,
+    attempts integer NOT NULL DEFAULT 0,
+    payload jsonb,
+    PRIMARY KEY (name, id)
+) PARTITION BY LIST (name);
+CREATE TABLE pjobs_mail PARTITION OF pjobs FOR VALUES IN ('mail');
+CREATE TABLE pjobs_sync PARTITION OF pjobs FOR VALUES IN ('sync');
+"""
+
+
+def dead_tuples(conn, relname):
+    return conn.execute("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = %s", (relname,)).fetchone()[0]
+
+
+def test_a_partitioned_queue_walks_its_composite_key_and_vacuums_only_the_partition_that_needs_it(postgres_server, db):
+    name, conn = db
+    conn.execute(PARTITIONED)
+    add_jobs(conn, 3000, "done", finished_days=40, table="pjobs", name="mail")
+    add_jobs(conn, 200, "done", finished_days=40, table="pjobs", name="sync")
+    add_jobs(conn, 2000, "queued", table="pjobs", name="sync")
+    live = checksum(conn, "state = 'queued'", table="pjobs")
+    # The key in another order than the primary key's: the walk takes the index's own order.
+    args = dict(
+        postgres_server.login(name),
+        retention=RETENTION,
+        batch_size=500,
+        vacuum_dead_tuples=1000,
+        **dict(MAPPING, table="pjobs", id_column=["id", "name"]),
+    )
+    check = run_module("queue_purge", args, check=True)
+    first = run_module("queue_purge", args)
+    assert first.get("failed") is not True, first.get("msg")
+    assert check["deleted"][DELETE_DONE] == first["deleted"][DELETE_DONE] == 3200
+    # Rows went from both partitions; the parent has no rows and no statistics of its own.
+    assert check["vacuumed_tables"] == first["vacuumed_tables"] == ["public.pjobs_mail", "public.pjobs_sync"]
+    assert states(conn, "pjobs") == {"queued": 2000}
+    assert checksum(conn, "state = 'queued'", table="pjobs") == live
+    again = run_module("queue_purge", args)
+    assert again["changed"] is False, again
+
+    # Churn in one partition only: dead tuples there, and nothing to delete.
+    with psycopg.connect(postgres_server.conninfo(name), autocommit=True) as churn:
+        churn.execute("UPDATE pjobs SET payload = '{}'::jsonb WHERE name = 'sync'")
+    wait_for(lambda: dead_tuples(conn, "pjobs_sync") >= 2000, timeout=20, what="dead tuples to show in pg_stat")
+    churned = run_module("queue_purge", args)
+    assert churned["changed"] is True
+    assert churned["vacuumed_tables"] == ["public.pjobs_sync"]
+    assert set(churned["deleted"].values()) == {0}
+    assert run_module("queue_purge", args)["changed"] is False

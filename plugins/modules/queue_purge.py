@@ -16,7 +16,7 @@ description:
     rows stuck in C(processing) after a worker crash, back to pending or, once their attempts are
     used up, to dead letter. Reports per-state and dead-letter counts before and after.
   - Works in short batches, each the next O(batch_size) rows of a unique key of the table (keyset
-    pagination: any key PostgreSQL orders, such as bigint, uuid, text or a composite key), each its own
+    pagination over any key PostgreSQL orders, such as bigint, uuid, text or a composite key), each its own
     transaction with its own O(lock_timeout_ms) and O(statement_timeout_ms), so a worker consuming the
     queue at the same time waits at most one batch. O(id_column) must be the columns of the primary key
     or of a unique index on NOT NULL columns; anything else is refused before any change.

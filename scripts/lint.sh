@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Static checks: yamllint, ansible-lint (production profile), ruff.
+# Static checks: yamllint, ansible-lint (production profile), shellcheck, changelog fragments, ruff.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 venv_activate
@@ -21,6 +21,10 @@ step "shellcheck"
 shellcheck -S warning .ci/run scripts/*.sh scripts/lab/*.sh
 step "service model copies in role argument specs"
 python scripts/sync_service_model.py --check
+step "changelog fragments"
+antsibull-changelog lint
+antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+python scripts/changelog_check.py
 step "ruff"
 ruff check .
 ruff format --check .

@@ -18,6 +18,7 @@ SHIPPED = {
     "LICENSE",
     "MANIFEST.json",
     "README.md",
+    "changelogs",
     "docs",
     "meta",
     "playbooks",

@@ -308,19 +308,19 @@ def batch_statement(action, first, dry):
     back.
     """
     key = action.key
-    chosen = (
-        sql.SQL("SELECT {cols} FROM {table} WHERE ").format(cols=key.order, table=key.table)
-        + key.range_clause(first)
-        + sql.SQL(" AND (")
-        + action.where
-        + sql.SQL(") FOR UPDATE SKIP LOCKED")
-    )
-    if dry:
+
+    def chosen(columns):
         return (
-            sql.SQL("SELECT tableoid, count(*) FROM {table} WHERE {row} IN (").format(table=key.table, row=key.row)
-            + chosen
-            + sql.SQL(") GROUP BY 1")
+            sql.SQL("SELECT {cols} FROM {table} WHERE ").format(cols=columns, table=key.table)
+            + key.range_clause(first)
+            + sql.SQL(" AND (")
+            + action.where
+            + sql.SQL(") FOR UPDATE SKIP LOCKED")
         )
+
+    if dry:
+        counted = chosen(sql.SQL("tableoid"))
+        return sql.SQL("SELECT tableoid, count(*) FROM (") + counted + sql.SQL(") AS chosen GROUP BY 1")
     if action.change is None:
         head = sql.SQL("DELETE FROM {table} WHERE ").format(table=key.table)
     else:
@@ -332,7 +332,7 @@ def batch_statement(action, first, dry):
         + sql.SQL(" AND (")
         + action.where
         + sql.SQL(") AND {row} IN (").format(row=key.row)
-        + chosen
+        + chosen(key.order)
         + sql.SQL(") RETURNING tableoid) SELECT tableoid, count(*) FROM done GROUP BY 1")
     )
 
@@ -352,9 +352,12 @@ class BatchRunner(object):
         # Rows deleted (or that would be) per relation oid: the partitions VACUUM is worth running on.
         self.removed = {}
         # Both limits apply to this batch's transaction only (SET LOCAL); validated integers.
-        self.timeouts = sql.SQL("SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}").format(
-            sql.Literal("%dms" % lock_timeout_ms), sql.Literal("%dms" % statement_timeout_ms)
-        )
+        # No nested loops either: after a purge the statistics say a slice holds one row, and a
+        # nested-loop semi-join then rescans the locked rows once per row of the slice (seconds to
+        # minutes per batch, seen on a uuid key); a hash or merge join is linear in the batch.
+        self.timeouts = sql.SQL(
+            "SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}; SET LOCAL enable_nestloop = off"
+        ).format(sql.Literal("%dms" % lock_timeout_ms), sql.Literal("%dms" % statement_timeout_ms))
 
     def run(self, action):
         # Composed once per walk, not per batch; planned per batch (prepare=False) so the

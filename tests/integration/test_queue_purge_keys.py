@@ -6,6 +6,7 @@ module runs as Ansible runs it, against the suite's real PostgreSQL.
 
 import psycopg
 import pytest
+from ansible_collections.steadyops.stack.plugins.module_utils import _pg_queue
 from psycopg import sql
 from support.procs import run_module, wait_for
 
@@ -225,3 +226,40 @@ def test_a_partitioned_queue_walks_its_composite_key_and_vacuums_only_the_partit
     assert churned["vacuumed_tables"] == ["public.pjobs_sync"]
     assert set(churned["deleted"].values()) == {0}
     assert run_module("queue_purge", args)["changed"] is False
+
+
+def test_a_batch_plan_stays_linear_when_the_statistics_say_the_slice_is_empty(postgres_server, db):
+    """After a purge the statistics claim each slice holds a row or so; a nested-loop semi-join
+    planned on that rescans the locked rows once per row of the slice (a 10,000-row batch of a
+    uuid-keyed table ran past the 30 s statement timeout). The runner's settings rule it out."""
+    _name, conn = db
+    conn.execute(JOBS)
+    conn.execute("ALTER TABLE jobs SET (autovacuum_enabled = false)")
+    # Analyzed while no row was done; done since, as a purge's or a worker's changes outrun ANALYZE.
+    add_jobs(conn, 20000, "queued", finished_days=40)
+    conn.execute("ANALYZE jobs")
+    conn.execute("UPDATE jobs SET state = 'done'")
+    mapping = _pg_queue.Mapping(
+        dict(
+            MAPPING,
+            schema="public",
+            id_column=["id"],
+            heartbeat_column=None,
+            dead_letter_table=None,
+            dead_letter_created_column="created_at",
+        )
+    )
+    _pg_queue.check_mapping(conn, mapping)
+    action = _pg_queue.retention_action(mapping, "completed", 30, "finished_at")
+    runner = _pg_queue.BatchRunner(conn, 10000, 0, 2000, 30000)
+    after, end = next(mapping.key.slices(conn, 10000))
+    statement = _pg_queue.batch_statement(action, after is None, dry=False).as_string(conn)
+    args = dict(action.args, **mapping.key.args("hi", end))
+
+    def plan(settings):
+        with conn.transaction(force_rollback=True):
+            conn.execute(settings)
+            return "\n".join(row[0] for row in conn.execute("EXPLAIN " + statement, args, prepare=False))
+
+    assert "Nested Loop" in plan("SET LOCAL enable_nestloop = on"), "the hazard is not reproduced here"
+    assert "Nested Loop" not in plan(runner.timeouts)

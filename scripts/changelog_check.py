@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Every change users can see comes with a changelog fragment.
 
 A commit (or the uncommitted work tree) that changes what the collection

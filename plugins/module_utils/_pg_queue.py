@@ -54,8 +54,15 @@ class Mapping(object):
         self.completed_at = params["completed_at_column"]
         self.attempts = params["attempts_column"]
         self.heartbeat = params["heartbeat_column"]
+        self.attempt_limit = params.get("attempt_limit_column")
+        self.rescue_to = params.get("rescue_to") or "pending"
+        self.rescue_schedule = params.get("rescue_schedule_column")
+        self.rescue_attempts = params.get("rescue_attempts") or "keep"
+        self.rescue_started_at = params.get("rescue_started_at") or "clear"
         self.dead_letter_table = params["dead_letter_table"]
         self.dead_letter_created_at = params["dead_letter_created_column"]
+        # Says where a column the table lacks came from (the profile), for the message; set by the module.
+        self.hint = lambda columns: ""
         # The walks, set by check_mapping once the keys are known to be unique.
         self.key = None
         self.dead_letter_key = None
@@ -73,9 +80,7 @@ class Mapping(object):
 
     def required_columns(self):
         names = [*self.key_columns, self.status, self.queued_at, self.started_at, self.completed_at, self.attempts]
-        if self.heartbeat:
-            names.append(self.heartbeat)
-        return names
+        return names + [c for c in (self.heartbeat, self.attempt_limit, self.rescue_schedule) if c]
 
 
 def table_columns(conn, schema, table):
@@ -117,8 +122,8 @@ def check_mapping(conn, mapping, extra_columns=()):
     missing = [c for c in list(mapping.required_columns()) + list(extra_columns) if c not in columns]
     if missing:
         raise QueueError(
-            "table %s.%s has no column(s) %s; its columns are: %s"
-            % (mapping.schema, mapping.table, ", ".join(missing), ", ".join(columns))
+            "table %s.%s has no column(s) %s%s; its columns are: %s"
+            % (mapping.schema, mapping.table, ", ".join(missing), mapping.hint(missing), ", ".join(columns))
         )
     mapping.key = walk_key(conn, mapping.schema, mapping.table, mapping.key_columns)
     if mapping.dead_letter_table:
@@ -257,45 +262,74 @@ def dead_letter_retention_action(mapping, days):
 
 
 def rescue_actions(mapping, stuck_seconds, max_attempts):
-    """Stuck rows back to pending, or to dead letter once their attempts are used up."""
+    """Stuck rows back to the mapping's rescue state, or to dead letter once their attempts are used up.
+
+    What a rescue does to a row follows the queue's own rules, as the mapping
+    states them: its attempt count kept or incremented, its started time
+    cleared or kept, its run-at time set to now, its own attempt limit.
+    """
+    col = mapping.column
+    status = col(mapping.status)
     stale = sql.SQL("{status} = %(processing)s AND {started} < now() - make_interval(secs => %(stuck)s)").format(
-        status=mapping.column(mapping.status), started=mapping.column(mapping.started_at)
+        status=status, started=col(mapping.started_at)
     )
     if mapping.heartbeat:
         # A worker that still beats is alive, however long the job takes.
         stale = stale + sql.SQL(" AND ({hb} IS NULL OR {hb} < now() - make_interval(secs => %(stuck)s))").format(
-            hb=mapping.column(mapping.heartbeat)
+            hb=col(mapping.heartbeat)
         )
-    attempts = mapping.column(mapping.attempts)
-    status = mapping.column(mapping.status)
-    args = {"processing": mapping.states["processing"], "stuck": float(stuck_seconds), "max": max_attempts}
-    clear = [sql.SQL("{} = NULL").format(mapping.column(mapping.started_at))]
+    # The count the limit is checked against: after this crash, for a queue that counts attempts as they end.
+    bump = 1 if mapping.rescue_attempts == "increment" else 0
+    limit = sql.SQL("%(max)s")
+    if mapping.attempt_limit:
+        limit = sql.SQL("coalesce({}, %(max)s)").format(col(mapping.attempt_limit))
+    spent = sql.SQL("{attempts} + %(bump)s >= {limit}").format(attempts=col(mapping.attempts), limit=limit)
+    args = {
+        "processing": mapping.states["processing"],
+        "stuck": float(stuck_seconds),
+        "max": max_attempts,
+        "bump": bump,
+    }
+    common = []
+    if bump:
+        common.append(sql.SQL("{a} = {a} + 1").format(a=col(mapping.attempts)))
+    retry = [sql.SQL("{} = %(target)s").format(status), *common]
+    if mapping.rescue_started_at == "clear":
+        retry.append(sql.SQL("{} = NULL").format(col(mapping.started_at)))
     if mapping.heartbeat:
-        clear.append(sql.SQL("{} = NULL").format(mapping.column(mapping.heartbeat)))
-    to_pending = Action(
-        "rescue stuck rows to pending",
+        retry.append(sql.SQL("{} = NULL").format(col(mapping.heartbeat)))
+    if mapping.rescue_schedule:
+        retry.append(sql.SQL("{} = now()").format(col(mapping.rescue_schedule)))
+    target = mapping.states[mapping.rescue_to]
+    to_retry = Action(
+        "rescue stuck rows to %s" % mapping.rescue_to,
         mapping.key,
-        stale + sql.SQL(" AND {} < %(max)s").format(attempts),
-        dict(args, target=mapping.states["pending"]),
-        change=sql.SQL(", ").join([sql.SQL("{} = %(target)s").format(status), *clear]),
+        stale + sql.SQL(" AND NOT (") + spent + sql.SQL(")"),
+        dict(args, target=target),
+        change=sql.SQL(", ").join(retry),
         source=mapping.states["processing"],
-        target=mapping.states["pending"],
+        target=target,
     )
     # A dead letter is finished: it gets its completion time, so a CHECK that demands one holds,
     # and dead-letter retention, which ages rows by it, reaches it in time.
-    completed = mapping.column(mapping.completed_at)
+    completed = col(mapping.completed_at)
     to_dead = Action(
         "move stuck rows with exhausted attempts to dead letter",
         mapping.key,
-        stale + sql.SQL(" AND {} >= %(max)s").format(attempts),
+        stale + sql.SQL(" AND ") + spent,
         dict(args, target=mapping.states["dead_letter"]),
-        change=sql.SQL("{status} = %(target)s, {completed} = coalesce({completed}, now())").format(
-            status=status, completed=completed
+        change=sql.SQL(", ").join(
+            [
+                sql.SQL("{status} = %(target)s, {completed} = coalesce({completed}, now())").format(
+                    status=status, completed=completed
+                ),
+                *common,
+            ]
         ),
         source=mapping.states["processing"],
         target=mapping.states["dead_letter"],
     )
-    return [to_pending, to_dead]
+    return [to_retry, to_dead]
 
 
 def batch_statement(action, first, dry):

@@ -61,60 +61,106 @@ options:
     description: The queue table, in O(schema).
     type: str
     required: true
+  profile:
+    description:
+      - A named mapping of a queue table's shape and rules; every mapping option below that the task
+        does not set comes from it, so a profile is overridden field by field.
+      - V(tds) is the demo stack's queue (C(examples/tms/migrations/001_job_queue.sql)); its values are
+        given with each option as "V(tds):".
+    type: str
+    choices: [tds]
+    default: tds
   id_column:
     description:
       - The column of the table's primary key, or of a unique index on NOT NULL columns, that batches
         walk in order; a list of columns for a composite key. Any type PostgreSQL orders.
       - The same columns key O(dead_letter_table).
+      - "V(tds): V([id])."
     type: list
     elements: str
-    default: [id]
   status_column:
-    description: The column holding a row's state.
+    description: ["The column holding a row's state.", "V(tds): V(status)."]
     type: str
-    default: status
   states:
-    description: The value of each state in O(status_column).
+    description:
+      - The value of each state in O(status_column), for the keys V(pending), V(processing), V(retry),
+        V(completed) and V(dead_letter).
+      - "V(tds): each key's own name."
     type: dict
-    default: {pending: pending, processing: processing, retry: retry, completed: completed, dead_letter: dead_letter}
   ignored_states:
     description:
       - Values of O(status_column) that none of O(states) names; rows in them are counted and never touched.
       - A value found in the table that is neither mapped nor listed here fails the run before any change.
+      - "V(tds): none."
     type: list
     elements: str
-    default: []
   terminal_states:
-    description: States whose rows may be deleted. Anything else is never deleted.
+    description:
+      - States whose rows may be deleted. Anything else is never deleted.
+      - "V(tds): V([completed, dead_letter])."
     type: list
     elements: str
-    default: [completed, dead_letter]
   queued_at_column:
-    description: When a row was queued.
+    description: ["When a row was queued.", "V(tds): V(queued_at)."]
     type: str
-    default: queued_at
   started_at_column:
-    description: When a worker took the row; rescue measures being stuck from it.
+    description: ["When a worker took the row; rescue measures being stuck from it.", "V(tds): V(started_at)."]
     type: str
-    default: started_at
   completed_at_column:
-    description: When a row reached its terminal state; the default age column of O(retention).
+    description:
+      - When a row reached its terminal state; the default age column of O(retention), and set by rescue
+        on a row it moves to dead letter.
+      - "V(tds): V(completed_at)."
     type: str
-    default: completed_at
   attempts_column:
-    description: How many times the row was tried.
+    description: ["How many times the row was tried.", "V(tds): V(attempt_count)."]
     type: str
-    default: attempt_count
+  attempt_limit_column:
+    description:
+      - A column holding each row's own attempt limit; a stuck row whose attempts reach it goes to dead
+        letter. Rows where it is NULL use O(max_attempts). Empty for none.
+      - "V(tds): none (O(max_attempts) for every row)."
+    type: str
   heartbeat_column:
-    description: A column a live worker updates while it holds a row (heartbeat or locked-at).
+    description:
+      - A column a live worker updates while it holds a row (heartbeat or locked-at); a row whose worker
+        still beats is never stuck. Empty for none.
+      - "V(tds): V(heartbeat_at)."
     type: str
+  rescue_to:
+    description:
+      - The state of O(states) a stuck row with attempts left goes back to, for example V(retry) for a
+        queue that schedules retries. Neither processing nor a terminal state.
+      - "V(tds): V(pending)."
+    type: str
+  rescue_schedule_column:
+    description:
+      - A column saying when a row may run next (run-at, scheduled-at, start-after); rescue sets it to
+        now, so a rescued row runs at once. Empty for none.
+      - "V(tds): none."
+    type: str
+  rescue_attempts:
+    description:
+      - What rescue does to O(attempts_column). V(keep) for a queue that counts an attempt when a worker
+        takes a row; V(increment) for one that counts it when the attempt ends (the crash is an attempt
+        that ended), and then the limit is checked against the count after it.
+      - "V(tds): V(keep)."
+    type: str
+    choices: [keep, increment]
+  rescue_started_at:
+    description:
+      - What rescue does to O(started_at_column). V(clear) sets it to NULL; V(keep) leaves it, for a queue
+        that counts a retry only when a row it takes was started before (clearing it would freeze that
+        count, and the row would cycle for ever).
+      - "V(tds): V(clear)."
+    type: str
+    choices: [clear, keep]
   dead_letter_table:
     description: A separate dead-letter table in O(schema), counted and subject to O(dead_letter_retention_days).
     type: str
   dead_letter_created_column:
-    description: When a row entered O(dead_letter_table).
+    description: ["When a row entered O(dead_letter_table).", "V(tds): V(created_at)."]
     type: str
-    default: created_at
   retention:
     description: Rows to delete, per terminal state.
     type: list
@@ -190,16 +236,24 @@ EXAMPLES = r"""
     rescue_stuck_after_minutes: 60
     max_attempts: 5
 
-- name: River's job table - completed jobs older than a week
+- name: River's job table - completed jobs older than a week, stuck jobs back to retryable
   steadyops.stack.queue_purge:
     login_db: app
     table: river_job
     status_column: state
     states: {pending: available, processing: running, retry: retryable, completed: completed, dead_letter: discarded}
+    # River's other states: counted, never touched.
+    ignored_states: [cancelled, pending, scheduled]
     queued_at_column: created_at
     started_at_column: attempted_at
     completed_at_column: finalized_at
     attempts_column: attempt
+    attempt_limit_column: max_attempts
+    heartbeat_column: ""
+    rescue_to: retry
+    rescue_schedule_column: scheduled_at
+    rescue_started_at: keep
+    rescue_stuck_after_minutes: 60
     retention:
       - {state: completed, older_than_days: 7}
 """
@@ -263,9 +317,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.steadyops.stack.plugins.module_utils import _pg_connect, _pg_queue
-
-DEFAULT_STATES = dict((key, key) for key in _pg_queue.STATE_KEYS)
+from ansible_collections.steadyops.stack.plugins.module_utils import _pg_connect, _pg_queue, _queue_profiles
 
 
 class PartialFailure(Exception):
@@ -284,10 +336,12 @@ def percentile(samples, fraction):
 
 
 class QueuePurge(object):
-    def __init__(self, module):
+    def __init__(self, module, from_profile=()):
         self.module = module
         self.params = module.params
         self.mapping = _pg_queue.Mapping(self.params)
+        # A column the table lacks is named with the option of the profile it came from.
+        self.mapping.hint = lambda columns: _queue_profiles.origin_hint(self.params, from_profile, columns)
 
     def connect(self, autocommit=True):
         return _pg_connect.connect(self.params, autocommit=autocommit)
@@ -412,6 +466,7 @@ class QueuePurge(object):
 
 def validate(module):
     params = module.params
+    filled = _queue_profiles.resolve(params)
     states = params["states"]
     missing = [k for k in _pg_queue.STATE_KEYS if k not in states]
     if missing:
@@ -434,6 +489,11 @@ def validate(module):
         )
     if not params["id_column"] or len(set(params["id_column"])) != len(params["id_column"]):
         module.fail_json(msg="id_column %s: name the distinct columns of a unique key." % params["id_column"])
+    if params["rescue_to"] not in states or params["rescue_to"] in ["processing", *params["terminal_states"]]:
+        module.fail_json(
+            msg="rescue_to is %r; it names the state of states a stuck row goes back to, neither processing nor "
+            "one of terminal_states (%s)." % (params["rescue_to"], ", ".join(params["terminal_states"]))
+        )
     unknown_terminal = [s for s in params["terminal_states"] if s not in states]
     if unknown_terminal:
         module.fail_json(
@@ -459,6 +519,7 @@ def validate(module):
     for name in ("batch_size", "lock_timeout_ms", "statement_timeout_ms", "max_attempts"):
         if params[name] < 1:
             module.fail_json(msg="%s is %s; it must be at least 1." % (name, params[name]))
+    return filled
 
 
 def build_module():
@@ -466,18 +527,25 @@ def build_module():
         argument_spec=dict(
             schema=dict(type="str", default="public"),
             table=dict(type="str", required=True),
-            id_column=dict(type="list", elements="str", default=["id"]),
-            status_column=dict(type="str", default="status"),
-            states=dict(type="dict", default=DEFAULT_STATES),
-            ignored_states=dict(type="list", elements="str", default=[]),
-            terminal_states=dict(type="list", elements="str", default=["completed", "dead_letter"]),
-            queued_at_column=dict(type="str", default="queued_at"),
-            started_at_column=dict(type="str", default="started_at"),
-            completed_at_column=dict(type="str", default="completed_at"),
-            attempts_column=dict(type="str", default="attempt_count"),
+            profile=dict(type="str", default="tds", choices=sorted(_queue_profiles.PROFILES)),
+            # Mapping options: no defaults here; unset ones come from the profile (resolve()).
+            id_column=dict(type="list", elements="str"),
+            status_column=dict(type="str"),
+            states=dict(type="dict"),
+            ignored_states=dict(type="list", elements="str"),
+            terminal_states=dict(type="list", elements="str"),
+            queued_at_column=dict(type="str"),
+            started_at_column=dict(type="str"),
+            completed_at_column=dict(type="str"),
+            attempts_column=dict(type="str"),
+            attempt_limit_column=dict(type="str"),
             heartbeat_column=dict(type="str"),
+            rescue_to=dict(type="str"),
+            rescue_schedule_column=dict(type="str"),
+            rescue_attempts=dict(type="str", choices=["keep", "increment"]),
+            rescue_started_at=dict(type="str", choices=["clear", "keep"]),
             dead_letter_table=dict(type="str"),
-            dead_letter_created_column=dict(type="str", default="created_at"),
+            dead_letter_created_column=dict(type="str"),
             retention=dict(
                 type="list",
                 elements="dict",
@@ -507,9 +575,9 @@ def main():
     module = build_module()
     if not _pg_connect.HAS_PSYCOPG:
         module.fail_json(msg=missing_required_lib("psycopg"), exception=str(_pg_connect.PSYCOPG_IMPORT_ERROR))
-    validate(module)
+    from_profile = validate(module)
     try:
-        module.exit_json(**QueuePurge(module).run())
+        module.exit_json(**QueuePurge(module, from_profile).run())
     except PartialFailure as exc:
         done = sum(exc.result["deleted"].values()) + sum(exc.result["rescued"].values())
         if done:

@@ -295,6 +295,7 @@ def test_another_queue_maps_without_code_changes(postgres_server, db):
         started_at_column="attempted_at",
         completed_at_column="finalized_at",
         attempts_column="attempt",
+        heartbeat_column="",
         retention=[{"state": "completed", "older_than_days": 7}],
     )
     result = run_module("queue_purge", args)

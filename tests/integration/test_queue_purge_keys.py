@@ -7,76 +7,10 @@ module runs as Ansible runs it, against the suite's real PostgreSQL.
 import psycopg
 import pytest
 from ansible_collections.steadyops.stack.plugins.module_utils import _pg_queue
-from psycopg import sql
+from support.jobs import DELETE_DONE, JOBS, MAPPING, RETENTION, TO_FAILED, add_jobs, checksum, states
 from support.procs import run_module, wait_for
 
-# A generic job table: uuid key, its own state names, and a rule that finished jobs say when.
-JOBS = """
-CREATE TABLE jobs (
-    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    priority integer NOT NULL DEFAULT 0,
-    external_ref text UNIQUE,
-    state text NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    started_at timestamptz,
-    finished_at timestamptz,
-    attempts integer NOT NULL DEFAULT 0,
-    payload jsonb,
-    CONSTRAINT finished_jobs_say_when CHECK (state NOT IN ('done', 'failed') OR finished_at IS NOT NULL)
-);
-"""
-
-MAPPING = {
-    "table": "jobs",
-    "status_column": "state",
-    "states": {
-        "pending": "queued",
-        "processing": "running",
-        "retry": "retry",
-        "completed": "done",
-        "dead_letter": "failed",
-    },
-    "queued_at_column": "created_at",
-    "started_at_column": "started_at",
-    "completed_at_column": "finished_at",
-    "attempts_column": "attempts",
-}
-
-RETENTION = [{"state": "completed", "older_than_days": 30}, {"state": "dead_letter", "older_than_days": 30}]
-DELETE_DONE = "delete completed older than 30.0 days"
 TO_QUEUED = "rescue stuck rows to pending"
-TO_FAILED = "move stuck rows with exhausted attempts to dead letter"
-
-
-def add_jobs(conn, count, state, finished_days=None, started_hours=None, attempts=0, table="jobs", name=None):
-    """COUNT jobs in STATE; NAME is the queue name of the partitioned table's rows."""
-    conn.execute(
-        sql.SQL(
-            "INSERT INTO {} (state, finished_at, started_at, attempts, payload, {}) "
-            "SELECT %(state)s, now() - %(fin)s * interval '1 day', now() - %(start)s * interval '1 hour', "
-            "%(attempts)s, jsonb_build_object('n', g), %(name)s FROM generate_series(1, %(count)s) g"
-        ).format(sql.Identifier(table), sql.Identifier("name" if name else "external_ref")),
-        {
-            "state": state,
-            "fin": finished_days,
-            "start": started_hours,
-            "attempts": attempts,
-            "count": count,
-            "name": name,
-        },
-    )
-
-
-def checksum(conn, where, table="jobs"):
-    """Count and md5 of the rows matching WHERE, a predicate the test writes itself."""
-    query = sql.SQL("SELECT count(*), md5(coalesce(string_agg(j::text, ',' ORDER BY id), '')) FROM {} j WHERE ")
-    return conn.execute(query.format(sql.Identifier(table)) + sql.SQL(where)).fetchone()
-
-
-def states(conn, table="jobs"):
-    return dict(
-        conn.execute(sql.SQL("SELECT state, count(*) FROM {} GROUP BY 1").format(sql.Identifier(table))).fetchall()
-    )
 
 
 @pytest.fixture
@@ -150,6 +84,19 @@ def test_a_key_that_is_not_unique_is_refused_before_any_change(postgres_server, 
     assert "Nothing was changed" in result["msg"]
     if "not a unique key" in message:
         assert "(id) primary key" in result["msg"], "the message names the keys that would do"
+    assert checksum(conn, "true") == before
+
+
+def test_a_column_the_profile_gave_and_the_table_lacks_is_named_with_its_option(postgres_server, jobs):
+    name, conn = jobs
+    before = checksum(conn, "true")
+    args = dict(postgres_server.login(name), rescue_stuck_after_minutes=60, **dict(MAPPING, heartbeat_column=None))
+    result = run_module("queue_purge", {k: v for k, v in args.items() if v is not None})
+    assert result["failed"] is True
+    assert (
+        "has no column(s) heartbeat_at (it comes from profile tds: set heartbeat_column for this table, "
+        "or to an empty string for none)" in result["msg"]
+    )
     assert checksum(conn, "true") == before
 
 

@@ -75,6 +75,9 @@ class Key(object):
         self.columns = list(columns)
         self.row = sql.SQL("({})").format(sql.SQL(", ").join(sql.Identifier(c) for c in self.columns))
         self.order = sql.SQL(", ").join(sql.Identifier(c) for c in self.columns)
+        # The table's oid, and whether it is a partitioned parent (rows then live in its partitions).
+        self.oid = None
+        self.partitioned = False
 
     def values(self, prefix):
         """A row of named placeholders PREFIX0, PREFIX1, ... matching the key's columns."""

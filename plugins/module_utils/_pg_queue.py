@@ -98,7 +98,14 @@ def walk_key(conn, schema, table, columns):
         ordered = _pg_keyset.unique_key(conn, schema, table, columns)
     except _pg_keyset.NotAUniqueKey as exc:
         raise QueueError(str(exc)) from None
-    return _pg_keyset.Key(sql.Identifier(schema, table), ordered)
+    key = _pg_keyset.Key(sql.Identifier(schema, table), ordered)
+    key.oid, relkind = conn.execute(
+        "SELECT c.oid, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relname = %s",
+        (schema, table),
+    ).fetchone()
+    key.partitioned = relkind == "p"
+    return key
 
 
 def check_mapping(conn, mapping, extra_columns=()):
@@ -332,42 +339,50 @@ def rescue_actions(mapping, stuck_seconds, max_attempts):
     return [to_retry, to_dead]
 
 
-def batch_statement(action, first, dry):
-    """The statement of one batch: (relation oid, rows) per relation the batch touched.
+# How long a plain delete waits on a row another transaction holds before the batch is run again
+# skipping held rows: a held row in a terminal state is rare, and locking every row first to skip
+# it would write each row twice.
+DIRECT_LOCK_TIMEOUT_MS = 100
 
-    The rows are chosen and locked in the key range (SKIP LOCKED: a row a
-    worker holds is left, the rest of the batch goes on), and the change
-    re-checks the range and the filter on the rows it finds. DRY counts what
-    would be changed and takes the same locks, in a transaction that is rolled
-    back.
+
+def batch_statement(action, first, mode):
+    """The statement of one batch; on a partitioned table it returns (relation oid, rows) per partition touched.
+
+    MODE "skip_locked": the rows are chosen and locked in the key range (SKIP
+    LOCKED: a row a worker holds is left, the rest of the batch goes on), and
+    the change re-checks the range and the filter on the rows it finds.
+    "direct": a plain delete of the range and filter, for deletes, run first.
+    "count": what skip_locked would change, taking the same locks, in a
+    transaction the runner rolls back (check mode).
     """
     key = action.key
+    in_range = key.range_clause(first) + sql.SQL(" AND (") + action.where + sql.SQL(")")
 
     def chosen(columns):
         return (
             sql.SQL("SELECT {cols} FROM {table} WHERE ").format(cols=columns, table=key.table)
-            + key.range_clause(first)
-            + sql.SQL(" AND (")
-            + action.where
-            + sql.SQL(") FOR UPDATE SKIP LOCKED")
+            + in_range
+            + sql.SQL(" FOR UPDATE SKIP LOCKED")
         )
 
-    if dry:
+    if mode == "count":
         counted = chosen(sql.SQL("tableoid"))
         return sql.SQL("SELECT tableoid, count(*) FROM (") + counted + sql.SQL(") AS chosen GROUP BY 1")
     if action.change is None:
         head = sql.SQL("DELETE FROM {table} WHERE ").format(table=key.table)
     else:
         head = sql.SQL("UPDATE {table} SET ").format(table=key.table) + action.change + sql.SQL(" WHERE ")
+    if mode == "direct":
+        body = head + in_range
+    else:
+        body = head + in_range + sql.SQL(" AND {row} IN (").format(row=key.row) + chosen(key.order) + sql.SQL(")")
+    if not key.partitioned:
+        # One relation: the row count says it all, and RETURNING would cost a third of a delete batch.
+        return body
     return (
         sql.SQL("WITH done AS (")
-        + head
-        + key.range_clause(first)
-        + sql.SQL(" AND (")
-        + action.where
-        + sql.SQL(") AND {row} IN (").format(row=key.row)
-        + chosen(key.order)
-        + sql.SQL(") RETURNING tableoid) SELECT tableoid, count(*) FROM done GROUP BY 1")
+        + body
+        + sql.SQL(" RETURNING tableoid) SELECT tableoid, count(*) FROM done GROUP BY 1")
     )
 
 
@@ -381,23 +396,60 @@ class BatchRunner(object):
         self.dry = dry
         self.batch_seconds = []
         self.lock_timeouts = 0
+        # Delete batches that met a held row and were run again skipping held rows.
+        self.rerun_skipping_held = 0
         # Rows committed so far, per action: what a failure half-way has already changed.
         self.committed = {}
         # Rows deleted (or that would be) per relation oid: the partitions VACUUM is worth running on.
         self.removed = {}
-        # Both limits apply to this batch's transaction only (SET LOCAL); validated integers.
+        # The limits apply to this batch's transaction only (SET LOCAL); validated integers.
         # No nested loops either: after a purge the statistics say a slice holds one row, and a
         # nested-loop semi-join then rescans the locked rows once per row of the slice (seconds to
         # minutes per batch, seen on a uuid key); a hash or merge join is linear in the batch.
-        self.timeouts = sql.SQL(
-            "SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}; SET LOCAL enable_nestloop = off"
-        ).format(sql.Literal("%dms" % lock_timeout_ms), sql.Literal("%dms" % statement_timeout_ms))
+        settings = "SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}; SET LOCAL enable_nestloop = off"
+        self.settings = dict(
+            (mode, sql.SQL(settings).format(sql.Literal("%dms" % wait), sql.Literal("%dms" % statement_timeout_ms)))
+            for mode, wait in (
+                ("direct", min(DIRECT_LOCK_TIMEOUT_MS, lock_timeout_ms)),
+                ("skip_locked", lock_timeout_ms),
+                ("count", lock_timeout_ms),
+            )
+        )
+
+    def modes(self, action):
+        if self.dry:
+            return ["count"]
+        return ["direct", "skip_locked"] if action.change is None else ["skip_locked"]
+
+    def attempt(self, key, statement, args, mode):
+        with self.conn.transaction(force_rollback=self.dry):
+            self.conn.execute(self.settings[mode])
+            cursor = self.conn.execute(statement, args, prepare=False)
+            if mode != "count" and not key.partitioned:
+                return [(key.oid, cursor.rowcount)]
+            return cursor.fetchall()
+
+    def batch(self, action, statements, first, args):
+        """(relation, rows) pairs of one batch, trying its modes in turn."""
+        for mode in self.modes(action):
+            try:
+                return self.attempt(action.key, statements[first, mode], args, mode)
+            except errors.LockNotAvailable:
+                if mode == "direct":
+                    # A row here is held: run the batch again, leaving held rows for the next run.
+                    self.rerun_skipping_held += 1
+                    continue
+                # A lock on the table itself (a migration, say): leave this slice to the next run rather than wait.
+                self.lock_timeouts += 1
+        return []
 
     def run(self, action):
         # Composed once per walk, not per batch; planned per batch (prepare=False) so the
         # planner sees each slice's bounds rather than a generic plan.
         statements = dict(
-            (first, batch_statement(action, first, self.dry).as_string(self.conn)) for first in (True, False)
+            ((first, mode), batch_statement(action, first, mode).as_string(self.conn))
+            for first in (True, False)
+            for mode in self.modes(action)
         )
         done = 0
         for after, end in action.key.slices(self.conn, self.batch_size):
@@ -405,15 +457,7 @@ class BatchRunner(object):
             if after is not None:
                 args.update(action.key.args("after", after))
             started = time.perf_counter()
-            try:
-                with self.conn.transaction(force_rollback=self.dry):
-                    self.conn.execute(self.timeouts)
-                    rows = self.conn.execute(statements[after is None], args, prepare=False).fetchall()
-            except errors.LockNotAvailable:
-                # A lock on the table itself (a migration, say): leave this slice to the next run rather than wait.
-                rows = []
-                self.lock_timeouts += 1
-            for relation, count in rows:
+            for relation, count in self.batch(action, statements, after is None, args):
                 done += count
                 if action.change is None:
                     self.removed[relation] = self.removed.get(relation, 0) + count

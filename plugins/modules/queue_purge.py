@@ -304,7 +304,9 @@ vacuumed_tables:
   type: list
   elements: str
 batches:
-  description: Number of batches, lock timeouts (batches left for the next run), and the slowest and p99 batch seconds.
+  description: >-
+    Number of batches, lock timeouts (batches left for the next run), delete batches run again skipping rows
+    another transaction held, and the slowest and p99 batch seconds.
   returned: always
   type: dict
 elapsed:
@@ -371,7 +373,13 @@ class QueuePurge(object):
             "state_names": dict(self.mapping.states),
             "vacuumed": False,
             "vacuumed_tables": [],
-            "batches": {"count": 0, "lock_timeouts": 0, "max_seconds": 0.0, "p99_seconds": 0.0},
+            "batches": {
+                "count": 0,
+                "lock_timeouts": 0,
+                "rerun_skipping_held": 0,
+                "max_seconds": 0.0,
+                "p99_seconds": 0.0,
+            },
         }
         with self.connect() as conn:
             _pg_queue.check_mapping(conn, self.mapping, [r["column"] for r in self.params["retention"] if r["column"]])
@@ -447,6 +455,7 @@ class QueuePurge(object):
         result["batches"] = {
             "count": len(runner.batch_seconds),
             "lock_timeouts": runner.lock_timeouts,
+            "rerun_skipping_held": runner.rerun_skipping_held,
             "max_seconds": round(max(runner.batch_seconds or [0.0]), 4),
             "p99_seconds": round(percentile(runner.batch_seconds, 0.99), 4),
         }

@@ -129,8 +129,10 @@ def test_a_row_a_worker_holds_is_skipped_and_the_rest_of_its_batch_goes(postgres
     try:
         check = run_module("queue_purge", args, check=True)
         result = run_module("queue_purge", args)
-        # Not waited for (no lock timeout), not counted by check mode, not deleted; its 9 batch mates are.
+        # Not waited for past a moment (no lock timeout), not counted by check mode, not deleted; its 9 batch
+        # mates are: that one batch ran again skipping it.
         assert result["batches"]["lock_timeouts"] == 0
+        assert result["batches"]["rerun_skipping_held"] == 1
         assert result["deleted"]["delete completed older than 30.0 days"] == 99
         assert check["deleted"] == result["deleted"]
         assert conn.execute("SELECT count(*) FROM tds_sync_queue WHERE id = %s", (locked,)).fetchone()[0] == 1

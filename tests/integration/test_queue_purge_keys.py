@@ -200,7 +200,7 @@ def test_a_batch_plan_stays_linear_when_the_statistics_say_the_slice_is_empty(po
     action = _pg_queue.retention_action(mapping, "completed", 30, "finished_at")
     runner = _pg_queue.BatchRunner(conn, 10000, 0, 2000, 30000)
     after, end = next(mapping.key.slices(conn, 10000))
-    statement = _pg_queue.batch_statement(action, after is None, dry=False).as_string(conn)
+    statement = _pg_queue.batch_statement(action, after is None, "skip_locked").as_string(conn)
     args = dict(action.args, **mapping.key.args("hi", end))
 
     def plan(settings):
@@ -209,4 +209,4 @@ def test_a_batch_plan_stays_linear_when_the_statistics_say_the_slice_is_empty(po
             return "\n".join(row[0] for row in conn.execute("EXPLAIN " + statement, args, prepare=False))
 
     assert "Nested Loop" in plan("SET LOCAL enable_nestloop = on"), "the hazard is not reproduced here"
-    assert "Nested Loop" not in plan(runner.timeouts)
+    assert "Nested Loop" not in plan(runner.settings["skip_locked"])

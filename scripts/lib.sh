@@ -6,6 +6,9 @@ STEADYOPS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export STEADYOPS_ROOT
 VENV="${STEADYOPS_VENV:-$STEADYOPS_ROOT/.venv}"
 export VENV
+# ansible-core's oldest supported release (requirements-oldest.txt).
+OLDEST_VENV="${STEADYOPS_OLDEST_VENV:-$STEADYOPS_ROOT/.venv-oldest}"
+export OLDEST_VENV
 STATE_DIR="${STEADYOPS_STATE_DIR:-/var/lib/steadyops-lab}"
 export STATE_DIR
 
@@ -75,4 +78,20 @@ venv_activate() {
   [[ -x "$VENV/bin/ansible" ]] || die "the virtualenv $VENV is missing or incomplete" "run: make setup"
   # shellcheck disable=SC1091
   source "$VENV/bin/activate"
+}
+
+# install_get_pip_standin VENV: ansible-test downloads get-pip.py from a host our
+# machines cannot reach, but first looks for a cached copy named after the pip
+# version it wants; put the offline stand-in there for VENV's ansible-test.
+install_get_pip_standin() {
+  local pip_version get_pip
+  pip_version=$(grep -oP "pip='\K[0-9.]+" "$1"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | head -n1)
+  get_pip="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+  if ! cmp -s "$STEADYOPS_ROOT/scripts/sanity/get_pip_standin.py" "$get_pip"; then
+    mkdir -p "$(dirname "$get_pip")"
+    cp "$STEADYOPS_ROOT/scripts/sanity/get_pip_standin.py" "$get_pip"
+    note changed "installed stand-in $get_pip"
+  else
+    note ok "$get_pip"
+  fi
 }

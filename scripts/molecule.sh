@@ -5,7 +5,8 @@
 #   long   `deploy` on hosts a-staging-1/2 (the demo stack deployed; drift,
 #          maintenance, the status page and the outages replayed on the same
 #          hosts; then new versions: the longest thing the suite runs), then
-#          `tms_outage`, so that the lanes end together.
+#          `tms_outage` and `queue_maintenance` on the oldest supported
+#          ansible-core, so that the lanes end together.
 #   other  every other scenario, one after another, on staging-1/2.
 # staging-2 runs Debian 13 in the scenarios of SECOND_HOST_DEBIAN13, Debian 12
 # everywhere else.
@@ -14,6 +15,7 @@
 #   scripts/molecule.sh --lane long     one lane (scripts/test.sh starts the long
 #                                       lane beside lint, sanity and unit)
 #   scripts/molecule.sh lab release     the named scenarios, one after another
+#   scripts/molecule.sh lab@oldest      a scenario on the oldest ansible-core
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 venv_activate
@@ -26,11 +28,24 @@ export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1
 # The scenarios whose second host runs Debian 13, beside Debian 12 on the
 # first (.config/molecule/config.yml reads STEADYOPS_LAB_DISTRO_2).
 SECOND_HOST_DEBIAN13=(bootstrap)
-# molecule_test SCENARIO: `molecule test` with the scenario's second-host distro.
+# The scenario that also runs on the oldest supported ansible-core
+# (requirements-oldest.txt), at the end of the long lane: queue_maintenance
+# (provision's PostgreSQL, then maintenance.yml's queue tasks through Ansible).
+# molecule_test SCENARIO[@oldest]: `molecule test` with the scenario's second-host
+# distro; with @oldest, Molecule, Ansible and pytest come from $OLDEST_VENV.
 molecule_test() {
-  local distro=debian12
-  if [[ " ${SECOND_HOST_DEBIAN13[*]} " == *" $1 "* ]]; then distro=debian13; fi
-  STEADYOPS_LAB_DISTRO_2="$distro" molecule test -s "$1"
+  local scenario="${1%@oldest}" distro=debian12
+  if [[ " ${SECOND_HOST_DEBIAN13[*]} " == *" $scenario "* ]]; then distro=debian13; fi
+  if [[ "$1" == *@oldest ]]; then
+    # Said in the log, so that a run on the wrong ansible-core cannot pass unnoticed.
+    printf '    %s on %s\n' "$scenario" "$(PATH="$OLDEST_VENV/bin:$PATH" ansible-playbook --version | head -n1)"
+    # Its own working directory: the same scenario may run on the current ansible-core at the same time.
+    STEADYOPS_LAB_DISTRO_2="$distro" VIRTUAL_ENV="$OLDEST_VENV" PATH="$OLDEST_VENV/bin:$PATH" \
+      MOLECULE_EPHEMERAL_DIRECTORY="$HOME/.ansible/tmp/molecule.oldest.$scenario" \
+      "$OLDEST_VENV/bin/molecule" test -s "$scenario"
+  else
+    STEADYOPS_LAB_DISTRO_2="$distro" molecule test -s "$scenario"
+  fi
 }
 only_lane=""
 if [[ "${1:-}" == --lane ]]; then
@@ -43,7 +58,7 @@ elif (( $# > 0 )); then
   exit 0
 fi
 
-LONG_LANE=(deploy tms_outage)
+LONG_LANE=(deploy tms_outage queue_maintenance@oldest)
 mapfile -t OTHER_LANE < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' \
   | xargs -n1 basename | grep -vxF -e shared -e default "${LONG_LANE[@]/#/-e}" | sort)
 logs="$(mktemp -d)"

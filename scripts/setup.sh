@@ -15,29 +15,36 @@ COLLECTION_LINK="$STEADYOPS_ROOT/.cache/collections/ansible_collections/steadyop
 step "System packages"
 apt_install "${SYSTEM_PACKAGES[@]}"
 
-step "Python virtualenv $VENV"
 python_bin="${STEADYOPS_PYTHON:-python3}"
 "$python_bin" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
   || die "$python_bin is older than 3.11" "install Python 3.11 or set STEADYOPS_PYTHON to one"
-if [[ ! -x "$VENV/bin/python" ]]; then
-  "$python_bin" -m venv "$VENV" || die "could not create $VENV" "check free disk space and that the venv module is installed"
-  note changed "created $VENV"
-fi
-want_hash=$(sha256sum requirements.txt | cut -d' ' -f1)
-if [[ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$want_hash" ]]; then
-  require_free_space "$STEADYOPS_ROOT" 1024 "the Python dependencies"
-  # This machine's pip config names local wheel folders that may be absent;
-  # pip warns about each of them, which only buries real errors.
-  if ! "$VENV/bin/pip" install --quiet --disable-pip-version-check -r requirements.txt 2>&1 \
-    | { grep -v "^WARNING: Location 'file:" || true; }; then
-    die "pip install -r requirements.txt failed (output above)" \
-      "check that PyPI answers and the pins in requirements.txt exist, then run: make setup"
+
+# make_venv DIR REQUIREMENTS: a virtualenv holding exactly REQUIREMENTS, reinstalled when it changes.
+make_venv() {
+  local dir="$1" requirements="$2" want_hash
+  step "Python virtualenv $dir ($requirements)"
+  if [[ ! -x "$dir/bin/python" ]]; then
+    "$python_bin" -m venv "$dir" || die "could not create $dir" "check free disk space and that the venv module is installed"
+    note changed "created $dir"
   fi
-  echo "$want_hash" >"$VENV/.requirements.sha256"
-  note changed "installed requirements.txt"
-else
-  note ok "requirements.txt already installed"
-fi
+  want_hash=$(sha256sum "$requirements" | cut -d' ' -f1)
+  if [[ "$(cat "$dir/.requirements.sha256" 2>/dev/null)" != "$want_hash" ]]; then
+    require_free_space "$STEADYOPS_ROOT" 1024 "the Python dependencies"
+    # This machine's pip config names local wheel folders that may be absent;
+    # pip warns about each of them, which only buries real errors.
+    if ! "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" 2>&1 \
+      | { grep -v "^WARNING: Location 'file:" || true; }; then
+      die "pip install -r $requirements failed (output above)" \
+        "check that PyPI answers and the pins in $requirements exist, then run: make setup"
+    fi
+    echo "$want_hash" >"$dir/.requirements.sha256"
+    note changed "installed $requirements"
+  else
+    note ok "$requirements already installed"
+  fi
+}
+make_venv "$VENV" requirements.txt
+make_venv "$OLDEST_VENV" requirements-oldest.txt
 
 step "Collection on the Ansible collections path"
 # Ansible finds steadyops.stack through this link (ansible.cfg points at it),
@@ -51,15 +58,9 @@ else
 fi
 
 step "ansible-test pip bootstrap (offline)"
-pip_version=$(grep -oP "pip='\K[0-9.]+" "$VENV"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | head -n1)
-get_pip="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
-if ! cmp -s scripts/sanity/get_pip_standin.py "$get_pip"; then
-  mkdir -p "$(dirname "$get_pip")"
-  cp scripts/sanity/get_pip_standin.py "$get_pip"
-  note changed "installed stand-in $get_pip"
-else
-  note ok "$get_pip"
-fi
+for each_venv in "$VENV" "$OLDEST_VENV"; do
+  install_get_pip_standin "$each_venv"
+done
 
 bash scripts/lab/docker-engine.sh
 bash scripts/lab/base-image.sh debian12

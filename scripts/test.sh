@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README and CI run it: setup, then lint, sanity,
-# unit and integration tests, and the Molecule scenarios. Prints how long each
-# stage took (the long Molecule lane runs beside lint, sanity and unit, so the
+# unit and integration tests, units and sanity on the oldest and the newest
+# supported ansible-core, and the Molecule scenarios. Prints how long each
+# stage took (the long Molecule lane runs beside lint, sanity, unit and versions, so the
 # molecule stage is the time left after them); stops at the first stage that
 # fails.
 set -euo pipefail
@@ -64,5 +65,6 @@ long_lane_pid=$!
 run_stage lint bash scripts/lint.sh
 run_stage sanity bash scripts/sanity.sh
 run_stage unit bash scripts/pytest.sh
+run_stage versions bash scripts/versions.sh
 run_stage molecule molecule_stage
 summary

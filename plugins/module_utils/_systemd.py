@@ -7,6 +7,10 @@
 Asked with ``systemctl show`` and ``systemctl list-sockets``; every answer is
 None or empty where systemd is not running, so callers fall back to reading
 cgroup paths. Standard library only: hosts run this file too.
+
+This file runs no process itself. A module hands in AnsibleModule.run_command
+(use_module), as ansible-core asks of module code; the hosts' helpers hand in
+their own runner (use(_host_exec.run)), installed beside this file.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,9 +18,34 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import subprocess
 
 SYSTEMCTL = "systemctl"
+
+# RUN(argv, timeout) -> (returncode or None when it could not run, stdout, stderr); see use().
+RUN = None
+
+
+def use(run):
+    """Run systemctl with RUN from now on."""
+    global RUN  # noqa: PLW0603 - one runner per process, set once by its entry point
+    RUN = run
+
+
+def use_module(module):
+    """Run systemctl through MODULE's run_command (no timeout there: the task's own applies)."""
+
+    def run(argv, timeout):
+        if not module.get_bin_path(argv[0]):
+            return None, "", "%s not found" % argv[0]
+        return module.run_command(argv, environ_update={"LC_ALL": "C"})
+
+    use(run)
+
+
+def _run(argv, timeout):
+    if RUN is None:
+        raise RuntimeError("no way to run %s: the caller must call _systemd.use() or use_module() first" % argv[0])
+    return RUN(argv, timeout)
 
 
 def available(root="/"):
@@ -25,18 +54,8 @@ def available(root="/"):
 
 
 def _systemctl(args):
-    try:
-        completed = subprocess.run(
-            [SYSTEMCTL, *args],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=30,
-            env=dict(os.environ, LC_ALL="C"),
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return completed.stdout if completed.returncode == 0 else None
+    returncode, stdout, _stderr = _run([SYSTEMCTL, *args], 30)
+    return stdout if returncode == 0 else None
 
 
 def parse_show(text):
@@ -160,13 +179,10 @@ def socket_units(ports):
 
 def _act(verb, unit):
     """systemctl VERB UNIT: (ok, what systemctl said)."""
-    try:
-        completed = subprocess.run(
-            [SYSTEMCTL, verb, "--", unit], capture_output=True, text=True, check=False, timeout=120
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        return False, "%s: %s" % (unit, exc)
-    return completed.returncode == 0, (completed.stderr or completed.stdout).strip()
+    returncode, stdout, stderr = _run([SYSTEMCTL, verb, "--", unit], 120)
+    if returncode is None:
+        return False, "%s: %s" % (unit, stderr)
+    return returncode == 0, (stderr or stdout).strip()
 
 
 def stop(units):

@@ -468,6 +468,7 @@ def build_module():
 
 def main():
     module = build_module()
+    _systemd.use_module(module)
     wrong = bad_seconds(module.params, ("min_age", "reap_wait", "grace"))
     if wrong:
         module.fail_json(msg=wrong)

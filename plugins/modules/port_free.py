@@ -424,6 +424,7 @@ def validate(module):
 
 def main():
     module = build_module()
+    _systemd.use_module(module)
     validate(module)
     try:
         freer = PortFreer(module)

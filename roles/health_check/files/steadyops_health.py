@@ -37,9 +37,14 @@ from email.message import EmailMessage
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import _host_exec
 import _port_release
 import _procfs
 import _service_model
+import _systemd
+
+# systemctl runs through this script's own runner (the shared code runs no process itself).
+_systemd.use(_host_exec.run)
 
 OK, WARNING, CRITICAL = 0, 1, 2
 LEVELS = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL"}

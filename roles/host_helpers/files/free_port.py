@@ -19,9 +19,14 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import _host_exec
 import _port_release
 import _signals
+import _systemd
 from _process_policy import PolicyError, Selection, bad_seconds, normalize_unit, protect_patterns
+
+# systemctl runs through this script's own runner (the shared code runs no process itself).
+_systemd.use(_host_exec.run)
 
 
 def fail(message):

@@ -20,7 +20,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import _host_exec
 import _systemd
+
+# systemctl runs through this script's own runner (the shared code runs no process itself).
+_systemd.use(_host_exec.run)
 
 POLL_SECONDS = 0.25
 

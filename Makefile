@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup demo test lint sanity unit molecule bench build clean
+.PHONY: help setup demo test lint sanity unit versions molecule bench build clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -17,7 +17,7 @@ demo: setup ## Bring up the local demo lab (containers standing in for staging)
 test: ## The whole suite: setup, lint, sanity, unit, molecule (prints stage times)
 	@bash scripts/test.sh
 
-lint: setup ## yamllint, ansible-lint (production profile), ruff
+lint: setup ## yamllint, ansible-lint (production profile), shellcheck, changelog fragments, ruff
 	@bash scripts/lint.sh
 
 sanity: setup ## ansible-test sanity on a copy under ansible_collections/
@@ -25,6 +25,9 @@ sanity: setup ## ansible-test sanity on a copy under ansible_collections/
 
 unit: setup ## pytest: unit and integration tests on this machine
 	@bash scripts/pytest.sh
+
+versions: setup ## Units and sanity on the oldest (2.16) and the newest (2.21) ansible-core
+	@bash scripts/versions.sh
 
 molecule: setup ## Every Molecule scenario; one with: make molecule SCENARIO=lab
 	@bash scripts/molecule.sh $(SCENARIO)

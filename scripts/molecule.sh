@@ -5,8 +5,7 @@
 #   long   `deploy` on hosts a-staging-1/2 (the demo stack deployed; drift,
 #          maintenance, the status page and the outages replayed on the same
 #          hosts; then new versions: the longest thing the suite runs), then
-#          `tms_outage` and `queue_maintenance` on the oldest supported
-#          ansible-core, so that the lanes end together.
+#          `tms_outage`, so that the lanes end together.
 #   other  every other scenario, one after another, on staging-1/2.
 # staging-2 runs Debian 13 in the scenarios of SECOND_HOST_DEBIAN13, Debian 12
 # everywhere else.
@@ -58,7 +57,7 @@ elif (( $# > 0 )); then
   exit 0
 fi
 
-LONG_LANE=(deploy tms_outage queue_maintenance@oldest)
+LONG_LANE=(deploy tms_outage)
 mapfile -t OTHER_LANE < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' \
   | xargs -n1 basename | grep -vxF -e shared -e default "${LONG_LANE[@]/#/-e}" | sort)
 logs="$(mktemp -d)"

@@ -2,9 +2,9 @@
 # The whole test suite, as the README and CI run it: setup, then lint, sanity,
 # unit and integration tests, units and sanity on the oldest and the newest
 # supported ansible-core, and the Molecule scenarios. Prints how long each
-# stage took (the long Molecule lane runs beside lint, sanity, unit and versions, so the
-# molecule stage is the time left after them); stops at the first stage that
-# fails.
+# stage took (the long Molecule lane and the versions checks run beside lint,
+# sanity and unit, so the molecule stage is the time left after them); stops at
+# the first stage that fails.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$STEADYOPS_ROOT"
@@ -40,31 +40,55 @@ summary() {
 # that lint, sanity and unit make or check, so it starts right after setup, in
 # a process group of its own (stopped if an earlier stage fails); the molecule
 # stage runs the other lane, then waits for it and shows its output.
+# The oldest and newest ansible-core checks (scripts/versions.sh: units,
+# sanity, one scenario on hosts of their own) are independent of everything
+# else too and start beside them; the molecule stage waits for both.
 long_lane_log="$(mktemp)"
+versions_log="$(mktemp)"
 long_lane_pid=""
-stop_long_lane() {
-  if [[ -n "$long_lane_pid" ]] && kill -0 "$long_lane_pid" 2>/dev/null; then
-    kill -- "-$long_lane_pid" 2>/dev/null || true
-  fi
-  rm -f "$long_lane_log"
+versions_pid=""
+stop_background() {
+  local pid
+  for pid in "$long_lane_pid" "$versions_pid"; do
+    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+      kill -- "-$pid" 2>/dev/null || true
+    fi
+  done
+  rm -f "$long_lane_log" "$versions_log"
 }
-trap stop_long_lane EXIT
+trap stop_background EXIT
+
+# timed COMMAND...: COMMAND, then how long it took, for the stage summary of a background job.
+timed() {
+  local started=$SECONDS rc=0
+  "$@" || rc=$?
+  printf '\n(took %ds, exit %d)\n' $(( SECONDS - started )) "$rc"
+  return "$rc"
+}
 
 molecule_stage() {
-  local other_rc=0 long_rc=0
+  local other_rc=0 long_rc=0 versions_rc=0
   bash scripts/molecule.sh --lane other || other_rc=$?
+  wait "$versions_pid" || versions_rc=$?
+  printf '\n######## versions (the oldest and newest ansible-core), started after setup ########\n'
+  cat "$versions_log"
   wait "$long_lane_pid" || long_rc=$?
   printf '\n######## the long Molecule lane, started after setup ########\n'
   cat "$long_lane_log"
-  return $(( other_rc || long_rc ))
+  if (( versions_rc )); then
+    printf '\nFAILED: versions (the oldest and newest ansible-core); its output is above.\n' >&2
+  fi
+  return $(( other_rc || long_rc || versions_rc ))
 }
 
 run_stage setup bash scripts/setup.sh
 setsid bash scripts/molecule.sh --lane long >"$long_lane_log" 2>&1 &
 long_lane_pid=$!
+setsid bash -c "$(declare -f timed); timed bash scripts/versions.sh" >"$versions_log" 2>&1 &
+versions_pid=$!
 run_stage lint bash scripts/lint.sh
 run_stage sanity bash scripts/sanity.sh
 run_stage unit bash scripts/pytest.sh
-run_stage versions bash scripts/versions.sh
 run_stage molecule molecule_stage
 summary
+printf '(versions ran beside lint, sanity, unit and the other lane: %s)\n' "$(tail -n1 "$versions_log")"

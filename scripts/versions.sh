@@ -6,7 +6,9 @@
 #   newest  2.21 (requirements-newest.txt): needs Python 3.12+, so inside a
 #           Debian 13 container (Python 3.13) of the lab's base image with
 #           python3-venv, git and rsync added (steadyops/controller-debian13)
-# One Molecule scenario runs on the oldest too (scripts/molecule.sh).
+# and then one Molecule scenario on the oldest, queue_maintenance, on hosts of
+# its own (o-staging-1/2), so that make test can run all this beside lint,
+# sanity, unit and the long Molecule lane.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$STEADYOPS_ROOT"
@@ -34,3 +36,6 @@ docker run --rm --entrypoint /bin/bash \
   -v "$STEADYOPS_ROOT:/src:ro" \
   -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro \
   "$image" /src/scripts/versions-inside.sh
+
+step "Molecule on the oldest ansible-core"
+STEADYOPS_LAB_PREFIX=o- bash scripts/molecule.sh queue_maintenance@oldest

@@ -27,23 +27,17 @@ sys.path.insert(0, str(ROOT / ".cache" / "collections"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import psycopg  # noqa: E402
-from ansible_collections.steadyops.stack.plugins.module_utils import _pg_queue  # noqa: E402
+from ansible_collections.steadyops.stack.plugins.module_utils import _pg_queue, _queue_profiles  # noqa: E402
 from support.postgres import PostgresServer  # noqa: E402
 from support.queue import SCHEMA  # noqa: E402
 
+# The demo queue's own profile, without its heartbeat or dead-letter table: the bench's table has neither in use.
 MAPPING = {
+    "profile": "tds",
     "schema": "public",
     "table": "tds_sync_queue",
-    "id_column": ["id"],
-    "status_column": "status",
-    "states": {k: k for k in _pg_queue.STATE_KEYS},
-    "queued_at_column": "queued_at",
-    "started_at_column": "started_at",
-    "completed_at_column": "completed_at",
-    "attempts_column": "attempt_count",
-    "heartbeat_column": None,
-    "dead_letter_table": None,
-    "dead_letter_created_column": "created_at",
+    "heartbeat_column": "",
+    "dead_letter_table": "",
 }
 
 
@@ -86,7 +80,9 @@ def single_delete(conninfo):
 
 
 def batched(conninfo, batch_size):
-    mapping = _pg_queue.Mapping(MAPPING)
+    params = dict(MAPPING)
+    _queue_profiles.resolve(params)
+    mapping = _pg_queue.Mapping(params)
     with psycopg.connect(conninfo, autocommit=True) as conn:
         _pg_queue.check_mapping(conn, mapping)
         runner = _pg_queue.BatchRunner(conn, batch_size, 0, 2000, 30000)

@@ -58,14 +58,6 @@ stop_background() {
 }
 trap stop_background EXIT
 
-# timed COMMAND...: COMMAND, then how long it took, for the stage summary of a background job.
-timed() {
-  local started=$SECONDS rc=0
-  "$@" || rc=$?
-  printf '\n(took %ds, exit %d)\n' $(( SECONDS - started )) "$rc"
-  return "$rc"
-}
-
 molecule_stage() {
   local other_rc=0 long_rc=0 versions_rc=0
   bash scripts/molecule.sh --lane other || other_rc=$?
@@ -84,11 +76,11 @@ molecule_stage() {
 run_stage setup bash scripts/setup.sh
 setsid bash scripts/molecule.sh --lane long >"$long_lane_log" 2>&1 &
 long_lane_pid=$!
-setsid bash -c "$(declare -f timed); timed bash scripts/versions.sh" >"$versions_log" 2>&1 &
+setsid bash scripts/versions.sh >"$versions_log" 2>&1 &
 versions_pid=$!
 run_stage lint bash scripts/lint.sh
 run_stage sanity bash scripts/sanity.sh
 run_stage unit bash scripts/pytest.sh
 run_stage molecule molecule_stage
 summary
-printf '(versions ran beside lint, sanity, unit and the other lane: %s)\n' "$(tail -n1 "$versions_log")"
+printf '(versions ran beside lint, sanity, unit and the other lane; %s)\n' "$(tail -n1 "$versions_log")"

@@ -12,6 +12,8 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$STEADYOPS_ROOT"
+# Its last line, for make test's summary (it runs in the background there).
+trap 'printf "\nversions took %ds\n" "$SECONDS"' EXIT
 
 step "unit tests on the oldest ansible-core ($OLDEST_VENV)"
 STEADYOPS_VENV="$OLDEST_VENV" bash scripts/pytest.sh tests/unit -q -p no:cacheprovider

@@ -25,7 +25,9 @@ except ImportError:  # reported with missing_required_lib by the module
 UNIQUE_KEYS = """
 SELECT i.indisprimary,
        array_agg(a.attname ORDER BY k.ord) AS columns,
-       bool_and(a.attnotnull) AS not_null
+       bool_and(a.attnotnull) AS not_null,
+       c.oid,
+       c.relkind = 'p' AS partitioned
 FROM pg_index i
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -34,7 +36,7 @@ JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
 WHERE n.nspname = %s AND c.relname = %s
   AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
   AND k.ord <= i.indnkeyatts
-GROUP BY i.indexrelid, i.indisprimary
+GROUP BY i.indexrelid, i.indisprimary, c.oid, c.relkind
 ORDER BY i.indisprimary DESC, i.indexrelid
 """
 
@@ -44,13 +46,13 @@ class NotAUniqueKey(ValueError):
 
 
 def unique_key(conn, schema, table, columns):
-    """COLUMNS in the order of the unique index that has exactly them; NotAUniqueKey when none does.
+    """The Key of SCHEMA.TABLE over the unique index that has exactly COLUMNS; NotAUniqueKey when none does.
 
     The walk orders by the index's own column order, so each slice is one
     index range scan rather than a sort.
     """
     keys = conn.execute(UNIQUE_KEYS, (schema, table)).fetchall()
-    for _primary, key_columns, not_null in keys:
+    for _primary, key_columns, not_null, oid, partitioned in keys:
         if sorted(key_columns) == sorted(columns):
             if not not_null:
                 raise NotAUniqueKey(
@@ -58,8 +60,8 @@ def unique_key(conn, schema, table, columns):
                     "walk; use the primary key or a unique key on NOT NULL columns"
                     % (", ".join(columns), schema, table)
                 )
-            return list(key_columns)
-    found = "; ".join("(%s)%s" % (", ".join(cols), " primary key" if primary else "") for primary, cols, _nn in keys)
+            return Key(sql.Identifier(schema, table), key_columns, oid, partitioned)
+    found = "; ".join("(%s)%s" % (", ".join(key[1]), " primary key" if key[0] else "") for key in keys)
     raise NotAUniqueKey(
         "id_column (%s) is not a unique key of %s.%s: no primary key or unique index has exactly these columns, and "
         "a batch selecting rows by a shared value would touch every row sharing it. Name the columns of one of its "
@@ -68,16 +70,18 @@ def unique_key(conn, schema, table, columns):
 
 
 class Key(object):
-    """The key columns of TABLE (an sql.Identifier) and the SQL a walk over them needs."""
+    """The key columns of TABLE (an sql.Identifier) and the SQL a walk over them needs.
 
-    def __init__(self, table, columns):
+    OID is the table's; PARTITIONED says it is a partitioned parent (its rows live in its partitions).
+    """
+
+    def __init__(self, table, columns, oid, partitioned):
         self.table = table
         self.columns = list(columns)
+        self.oid = oid
+        self.partitioned = partitioned
         self.row = sql.SQL("({})").format(sql.SQL(", ").join(sql.Identifier(c) for c in self.columns))
         self.order = sql.SQL(", ").join(sql.Identifier(c) for c in self.columns)
-        # The table's oid, and whether it is a partitioned parent (rows then live in its partitions).
-        self.oid = None
-        self.partitioned = False
 
     def values(self, prefix):
         """A row of named placeholders PREFIX0, PREFIX1, ... matching the key's columns."""

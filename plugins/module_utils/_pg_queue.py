@@ -40,7 +40,7 @@ class QueueError(ValueError):
 
 
 class Mapping(object):
-    """Where the queue lives and what its columns and states are called."""
+    """Where the queue lives and what its columns and states are called: PARAMS after _queue_profiles.resolve."""
 
     def __init__(self, params):
         self.schema = params["schema"]
@@ -48,17 +48,17 @@ class Mapping(object):
         self.key_columns = list(params["id_column"])
         self.status = params["status_column"]
         self.states = dict(params["states"])
-        self.ignored_states = list(params.get("ignored_states") or [])
+        self.ignored_states = list(params["ignored_states"])
         self.queued_at = params["queued_at_column"]
         self.started_at = params["started_at_column"]
         self.completed_at = params["completed_at_column"]
         self.attempts = params["attempts_column"]
         self.heartbeat = params["heartbeat_column"]
-        self.attempt_limit = params.get("attempt_limit_column")
-        self.rescue_to = params.get("rescue_to") or "pending"
-        self.rescue_schedule = params.get("rescue_schedule_column")
-        self.rescue_attempts = params.get("rescue_attempts") or "keep"
-        self.rescue_started_at = params.get("rescue_started_at") or "clear"
+        self.attempt_limit = params["attempt_limit_column"]
+        self.rescue_to = params["rescue_to"]
+        self.rescue_schedule = params["rescue_schedule_column"]
+        self.rescue_attempts = params["rescue_attempts"]
+        self.rescue_started_at = params["rescue_started_at"]
         self.dead_letter_table = params["dead_letter_table"]
         self.dead_letter_created_at = params["dead_letter_created_column"]
         # Says where a column the table lacks came from (the profile), for the message; set by the module.
@@ -95,17 +95,9 @@ def table_columns(conn, schema, table):
 def walk_key(conn, schema, table, columns):
     """The keyset walk over TABLE's unique key COLUMNS; QueueError when they are not one."""
     try:
-        ordered = _pg_keyset.unique_key(conn, schema, table, columns)
+        return _pg_keyset.unique_key(conn, schema, table, columns)
     except _pg_keyset.NotAUniqueKey as exc:
         raise QueueError(str(exc)) from None
-    key = _pg_keyset.Key(sql.Identifier(schema, table), ordered)
-    key.oid, relkind = conn.execute(
-        "SELECT c.oid, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = %s AND c.relname = %s",
-        (schema, table),
-    ).fetchone()
-    key.partitioned = relkind == "p"
-    return key
 
 
 def check_mapping(conn, mapping, extra_columns=()):

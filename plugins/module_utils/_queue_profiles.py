@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
+
 # Optional columns and tables a task turns off with an empty string.
 OPTIONAL = ("heartbeat_column", "rescue_schedule_column", "attempt_limit_column", "dead_letter_table")
 
@@ -58,8 +60,7 @@ def resolve(params):
     filled = []
     for name in MAPPING_OPTIONS:
         if params.get(name) is None:
-            value = profile[name]
-            params[name] = dict(value) if isinstance(value, dict) else list(value) if isinstance(value, list) else value
+            params[name] = copy.deepcopy(profile[name])
             filled.append(name)
     for name in OPTIONAL:
         if params.get(name) == "":

@@ -6,7 +6,7 @@ module runs as Ansible runs it, against the suite's real PostgreSQL.
 
 import psycopg
 import pytest
-from ansible_collections.steadyops.stack.plugins.module_utils import _pg_queue
+from ansible_collections.steadyops.stack.plugins.module_utils import _pg_queue, _queue_profiles
 from support.jobs import DELETE_DONE, JOBS, MAPPING, RETENTION, TO_FAILED, add_jobs, checksum, states
 from support.procs import run_module, wait_for
 
@@ -189,16 +189,9 @@ def test_a_batch_plan_stays_linear_when_the_statistics_say_the_slice_is_empty(po
     add_jobs(conn, 20000, "queued", finished_days=40)
     conn.execute("ANALYZE jobs")
     conn.execute("UPDATE jobs SET state = 'done'")
-    mapping = _pg_queue.Mapping(
-        dict(
-            MAPPING,
-            schema="public",
-            id_column=["id"],
-            heartbeat_column=None,
-            dead_letter_table=None,
-            dead_letter_created_column="created_at",
-        )
-    )
+    params = dict(MAPPING, profile="tds", schema="public", dead_letter_table=None)
+    _queue_profiles.resolve(params)
+    mapping = _pg_queue.Mapping(params)
     _pg_queue.check_mapping(conn, mapping)
     action = _pg_queue.retention_action(mapping, "completed", 30, "finished_at")
     runner = _pg_queue.BatchRunner(conn, 10000, 0, 2000, 30000)

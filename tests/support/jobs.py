@@ -45,6 +45,8 @@ TO_FAILED = "move stuck rows with exhausted attempts to dead letter"
 
 def add_jobs(conn, count, state, finished_days=None, started_hours=None, attempts=0, table="jobs", name=None):
     """COUNT jobs in STATE; NAME is the queue name of the partitioned table's rows."""
+    # One statement for both tables: the last column is the partitioned table's name, or
+    # the jobs table's external_ref, which then gets NULL (a unique column that allows it).
     conn.execute(
         sql.SQL(
             "INSERT INTO {} (state, finished_at, started_at, attempts, payload, {}) "

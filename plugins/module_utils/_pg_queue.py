@@ -30,6 +30,8 @@ except ImportError:  # reported with missing_required_lib by the module
     errors = sql = None
 
 STATE_KEYS = ("pending", "processing", "retry", "completed", "dead_letter")
+# A queue may have no state of its own for retries (it schedules them back to pending).
+OPTIONAL_STATE_KEYS = ("retry",)
 ADVISORY_NAMESPACE = "steadyops.queue_purge:"
 # How a NULL in the status column is counted and named in ignored_states.
 NULL_STATE = "NULL"
@@ -61,6 +63,9 @@ class Mapping(object):
         self.rescue_started_at = params["rescue_started_at"]
         self.dead_letter_table = params["dead_letter_table"]
         self.dead_letter_created_at = params["dead_letter_created_column"]
+        # Tables of the queue beside its jobs: where workers beat, where job times are kept (or None).
+        self.workers = params["worker_heartbeat"]
+        self.events = params["event_times"]
         # Says where a column the table lacks came from (the profile), for the message; set by the module.
         self.hint = lambda columns: ""
         # The walks, set by check_mapping once the keys are known to be unique.
@@ -79,8 +84,26 @@ class Mapping(object):
         return sql.Identifier(name)
 
     def required_columns(self):
-        names = [*self.key_columns, self.status, self.queued_at, self.started_at, self.completed_at, self.attempts]
-        return names + [c for c in (self.heartbeat, self.attempt_limit, self.rescue_schedule) if c]
+        optional = [self.queued_at, self.started_at, self.completed_at, self.heartbeat, self.attempt_limit]
+        optional += [self.rescue_schedule, self.workers and self.workers["job_column"]]
+        return [*self.key_columns, self.status, self.attempts] + [c for c in optional if c]
+
+    def row_column(self, name):
+        """A column of the queue row, qualified: it stays the row's inside a subquery over another table."""
+        return sql.Identifier(self.schema, self.table, name)
+
+    def finished_at(self, column=None):
+        """When a row reached its state: COLUMN, else completed_at_column, else its latest event's time."""
+        column = column or self.completed_at
+        if column:
+            return self.column(column)
+        events = self.events
+        return sql.SQL("(SELECT max(e.{at}) FROM {events} AS e WHERE e.{job} = {row_key})").format(
+            at=sql.Identifier(events["time_column"]),
+            events=sql.Identifier(self.schema, events["table"]),
+            job=sql.Identifier(events["job_column"]),
+            row_key=self.row_column(self.key_columns[0]),
+        )
 
 
 def table_columns(conn, schema, table):
@@ -136,6 +159,32 @@ def check_mapping(conn, mapping, extra_columns=()):
                     % (mapping.schema, mapping.dead_letter_table, needed, ", ".join(dl_columns))
                 )
         mapping.dead_letter_key = walk_key(conn, mapping.schema, mapping.dead_letter_table, mapping.key_columns)
+    for option, table, needed in related_tables(mapping):
+        found = table_columns(conn, mapping.schema, table)
+        missing = [c for c in needed if c not in found]
+        if not found or missing:
+            raise QueueError(
+                "%s: %s"
+                % (
+                    option,
+                    "table %s.%s does not exist" % (mapping.schema, table)
+                    if not found
+                    else "table %s.%s has no column(s) %s; its columns are: %s"
+                    % (mapping.schema, table, ", ".join(missing), ", ".join(found)),
+                )
+            )
+
+
+def related_tables(mapping):
+    """[(option, table, columns it must have)] of the worker and event tables the mapping names."""
+    related = []
+    if mapping.workers:
+        workers = mapping.workers
+        related.append(("worker_heartbeat", workers["table"], [workers["id_column"], workers["heartbeat_column"]]))
+    if mapping.events:
+        events = mapping.events
+        related.append(("event_times", events["table"], [events["job_column"], events["time_column"]]))
+    return related
 
 
 def check_states(mapping, counts):
@@ -236,8 +285,8 @@ class Action(object):
 
 
 def retention_action(mapping, state, days, column):
-    where = sql.SQL("{status} = %(state)s AND {column} < now() - make_interval(secs => %(age)s)").format(
-        status=mapping.column(mapping.status), column=mapping.column(column)
+    where = sql.SQL("{status} = %(state)s AND {finished} < now() - make_interval(secs => %(age)s)").format(
+        status=mapping.column(mapping.status), finished=mapping.finished_at(column)
     )
     return Action(
         "delete %s older than %s days" % (state, days),
@@ -269,13 +318,25 @@ def rescue_actions(mapping, stuck_seconds, max_attempts):
     """
     col = mapping.column
     status = col(mapping.status)
-    stale = sql.SQL("{status} = %(processing)s AND {started} < now() - make_interval(secs => %(stuck)s)").format(
-        status=status, started=col(mapping.started_at)
-    )
+    stale = sql.SQL("{} = %(processing)s").format(status)
+    if mapping.started_at:
+        stale += sql.SQL(" AND {} < now() - make_interval(secs => %(stuck)s)").format(col(mapping.started_at))
     if mapping.heartbeat:
         # A worker that still beats is alive, however long the job takes.
-        stale = stale + sql.SQL(" AND ({hb} IS NULL OR {hb} < now() - make_interval(secs => %(stuck)s))").format(
+        stale += sql.SQL(" AND ({hb} IS NULL OR {hb} < now() - make_interval(secs => %(stuck)s))").format(
             hb=col(mapping.heartbeat)
+        )
+    if mapping.workers:
+        # The worker beats in a table of its own: its job is stuck when it is gone or has stopped beating.
+        workers = mapping.workers
+        stale += sql.SQL(
+            " AND NOT EXISTS (SELECT 1 FROM {workers} AS w WHERE w.{id} = {job_worker}"
+            " AND w.{hb} >= now() - make_interval(secs => %(stuck)s))"
+        ).format(
+            workers=sql.Identifier(mapping.schema, workers["table"]),
+            id=sql.Identifier(workers["id_column"]),
+            job_worker=mapping.row_column(workers["job_column"]),
+            hb=sql.Identifier(workers["heartbeat_column"]),
         )
     # The count the limit is checked against: after this crash, for a queue that counts attempts as they end.
     bump = 1 if mapping.rescue_attempts == "increment" else 0
@@ -293,7 +354,7 @@ def rescue_actions(mapping, stuck_seconds, max_attempts):
     if bump:
         common.append(sql.SQL("{a} = {a} + 1").format(a=col(mapping.attempts)))
     retry = [sql.SQL("{} = %(target)s").format(status), *common]
-    if mapping.rescue_started_at == "clear":
+    if mapping.rescue_started_at == "clear" and mapping.started_at:
         retry.append(sql.SQL("{} = NULL").format(col(mapping.started_at)))
     if mapping.heartbeat:
         retry.append(sql.SQL("{} = NULL").format(col(mapping.heartbeat)))
@@ -310,21 +371,17 @@ def rescue_actions(mapping, stuck_seconds, max_attempts):
         target=target,
     )
     # A dead letter is finished: it gets its completion time, so a CHECK that demands one holds,
-    # and dead-letter retention, which ages rows by it, reaches it in time.
-    completed = col(mapping.completed_at)
+    # and dead-letter retention, which ages rows by it, reaches it in time. (A queue that keeps
+    # times as events records this change itself.)
+    dead = [sql.SQL("{} = %(target)s").format(status), *common]
+    if mapping.completed_at:
+        dead.append(sql.SQL("{c} = coalesce({c}, now())").format(c=col(mapping.completed_at)))
     to_dead = Action(
         "move stuck rows with exhausted attempts to dead letter",
         mapping.key,
         stale + sql.SQL(" AND ") + spent,
         dict(args, target=mapping.states["dead_letter"]),
-        change=sql.SQL(", ").join(
-            [
-                sql.SQL("{status} = %(target)s, {completed} = coalesce({completed}, now())").format(
-                    status=status, completed=completed
-                ),
-                *common,
-            ]
-        ),
+        change=sql.SQL(", ").join(dead),
         source=mapping.states["processing"],
         target=mapping.states["dead_letter"],
     )
@@ -470,6 +527,8 @@ def vacuum_plan(conn, mapping, removed, mode, dead_tuples):
     if mode == "never":
         return []
     tables = [mapping.table] + ([mapping.dead_letter_table] if mapping.dead_letter_table else [])
+    # Deleting a job deletes its events too (a cascading foreign key, say): their table piles up dead tuples.
+    tables += [mapping.events["table"]] if mapping.events else []
     plan = []
     for table in tables:
         for oid, schema, name, dead in leaves(conn, mapping.schema, table):

@@ -15,8 +15,19 @@ __metaclass__ = type
 
 import copy
 
-# Optional columns and tables a task turns off with an empty string.
-OPTIONAL = ("heartbeat_column", "rescue_schedule_column", "attempt_limit_column", "dead_letter_table")
+# Optional columns and tables a task turns off with an empty string (an empty mapping for the dicts).
+OPTIONAL = (
+    "queued_at_column",
+    "started_at_column",
+    "completed_at_column",
+    "heartbeat_column",
+    "rescue_schedule_column",
+    "attempt_limit_column",
+    "dead_letter_table",
+    "dead_letter_created_column",
+    "worker_heartbeat",
+    "event_times",
+)
 
 PROFILES = {
     # The demo stack's own queue (examples/tms/migrations/001_job_queue.sql): workers
@@ -44,6 +55,46 @@ PROFILES = {
         "rescue_attempts": "keep",
         "rescue_started_at": "clear",
         "attempt_limit_column": "",
+        "worker_heartbeat": {},
+        "event_times": {},
+    },
+    # procrastinate (PyPI, 3.x: procrastinate/sql/schema.sql). Its jobs table has no time columns:
+    # when a job was deferred, started or finished is in procrastinate_events, written by the
+    # library's own triggers, and its cleanup (delete_old_jobs) ages a job by its latest event.
+    # A job is stalled when its worker is gone (worker_id NULL: pruned) or stopped beating
+    # (select_stalled_jobs_by_heartbeat). A retry is todo, attempts + 1, scheduled_at set
+    # (procrastinate_retry_job_v2); a job that fails for good is failed, attempts + 1
+    # (procrastinate_finish_job_v1). Its RetryStrategy(max_attempts=N) gives a job N retries, N + 1
+    # runs: queue_purge's max_attempts counts runs, so it is N + 1.
+    "procrastinate": {
+        "id_column": ["id"],
+        "status_column": "status",
+        "states": {
+            "pending": "todo",
+            "processing": "doing",
+            "completed": "succeeded",
+            "dead_letter": "failed",
+        },
+        "ignored_states": ["cancelled", "aborting", "aborted"],
+        "terminal_states": ["completed", "dead_letter"],
+        "queued_at_column": "",
+        "started_at_column": "",
+        "completed_at_column": "",
+        "attempts_column": "attempts",
+        "heartbeat_column": "",
+        "dead_letter_created_column": "",
+        "rescue_to": "pending",
+        "rescue_schedule_column": "scheduled_at",
+        "rescue_attempts": "increment",
+        "rescue_started_at": "keep",
+        "attempt_limit_column": "",
+        "worker_heartbeat": {
+            "table": "procrastinate_workers",
+            "id_column": "id",
+            "heartbeat_column": "last_heartbeat",
+            "job_column": "worker_id",
+        },
+        "event_times": {"table": "procrastinate_events", "job_column": "job_id", "time_column": "at"},
     },
 }
 
@@ -63,7 +114,9 @@ def resolve(params):
             params[name] = copy.deepcopy(profile[name])
             filled.append(name)
     for name in OPTIONAL:
-        if params.get(name) == "":
+        value = params.get(name)
+        # An empty mapping comes back from Ansible's suboption handling as one of None values.
+        if value == "" or (isinstance(value, dict) and not any(v is not None for v in value.values())):
             params[name] = None
     return filled
 

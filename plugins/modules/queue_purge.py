@@ -67,8 +67,14 @@ options:
         does not set comes from it, so a profile is overridden field by field.
       - V(tds) is the demo stack's queue (C(examples/tms/migrations/001_job_queue.sql)); its values are
         given with each option as "V(tds):".
+      - V(procrastinate) is the job table of the procrastinate library (PyPI, 3.x), C(procrastinate_jobs)
+        in O(table). Jobs are aged by their latest event in C(procrastinate_events), a job is stuck when its
+        worker is gone or stopped beating in C(procrastinate_workers), a rescued job goes back to C(todo)
+        with one more attempt and C(scheduled_at) now, and one out of attempts to C(failed), as the
+        library's own retry does. Its C(RetryStrategy(max_attempts=N)) allows N retries, so set
+        O(max_attempts) to N + 1.
     type: str
-    choices: [tds]
+    choices: [procrastinate, tds]
     default: tds
   id_column:
     description:
@@ -83,8 +89,8 @@ options:
     type: str
   states:
     description:
-      - The value of each state in O(status_column), for the keys V(pending), V(processing), V(retry),
-        V(completed) and V(dead_letter).
+      - The value of each state in O(status_column), for the keys V(pending), V(processing), V(completed),
+        V(dead_letter) and, for a queue that has a state of its own for retries, V(retry).
       - "V(tds): each key's own name."
     type: dict
   ignored_states:
@@ -101,15 +107,18 @@ options:
     type: list
     elements: str
   queued_at_column:
-    description: ["When a row was queued.", "V(tds): V(queued_at)."]
+    description: ["When a row was queued. Empty for none.", "V(tds): V(queued_at)."]
     type: str
   started_at_column:
-    description: ["When a worker took the row; rescue measures being stuck from it.", "V(tds): V(started_at)."]
+    description:
+      - When a worker took the row; rescue measures being stuck from it. Empty for none (then a heartbeat
+        tells a stuck row).
+      - "V(tds): V(started_at)."
     type: str
   completed_at_column:
     description:
       - When a row reached its terminal state; the default age column of O(retention), and set by rescue
-        on a row it moves to dead letter.
+        on a row it moves to dead letter. Empty for none (then O(event_times) ages rows).
       - "V(tds): V(completed_at)."
     type: str
   attempts_column:
@@ -161,6 +170,43 @@ options:
   dead_letter_created_column:
     description: ["When a row entered O(dead_letter_table).", "V(tds): V(created_at)."]
     type: str
+  worker_heartbeat:
+    description:
+      - For a queue whose workers beat in a table of their own. A row in processing is stuck when the
+        worker its O(worker_heartbeat.job_column) names is gone (NULL, or no such row) or has not beaten
+        for O(rescue_stuck_after_minutes). An empty mapping for none.
+      - "V(tds): none."
+    type: dict
+    suboptions:
+      table:
+        description: The workers' table, in O(schema).
+        type: str
+      id_column:
+        description: Its key column.
+        type: str
+      heartbeat_column:
+        description: Its column of the last heartbeat.
+        type: str
+      job_column:
+        description: The column of O(table) naming the worker that holds the row.
+        type: str
+  event_times:
+    description:
+      - For a queue that keeps a row's times as events in a table of their own, one row per change. A
+        row's age for O(retention) is then its latest event's, when O(completed_at_column) is empty. An
+        empty mapping for none.
+      - "V(tds): none."
+    type: dict
+    suboptions:
+      table:
+        description: The events' table, in O(schema).
+        type: str
+      job_column:
+        description: Its column naming the row of O(table) (the one column of O(id_column)).
+        type: str
+      time_column:
+        description: Its column of when the event happened.
+        type: str
   retention:
     description: Rows to delete, per terminal state.
     type: list
@@ -256,6 +302,16 @@ EXAMPLES = r"""
     rescue_stuck_after_minutes: 60
     retention:
       - {state: completed, older_than_days: 7}
+
+- name: procrastinate's jobs - succeeded ones after 30 days, stalled ones retried (their tasks retry 3 times)
+  steadyops.stack.queue_purge:
+    login_db: app
+    profile: procrastinate
+    table: procrastinate_jobs
+    retention:
+      - {state: completed, older_than_days: 30}
+    rescue_stuck_after_minutes: 5
+    max_attempts: 4
 """
 
 RETURN = r"""
@@ -477,11 +533,14 @@ def validate(module):
     params = module.params
     filled = _queue_profiles.resolve(params)
     states = params["states"]
-    missing = [k for k in _pg_queue.STATE_KEYS if k not in states]
-    if missing:
+    required_states = [k for k in _pg_queue.STATE_KEYS if k not in _pg_queue.OPTIONAL_STATE_KEYS]
+    missing = [k for k in required_states if k not in states]
+    unknown = sorted(k for k in states if k not in _pg_queue.STATE_KEYS)
+    if missing or unknown:
+        wrong = "needs a value for %s" % ", ".join(missing) if missing else "has unknown key(s) %s" % ", ".join(unknown)
         module.fail_json(
-            msg="states needs a value for %s; it maps each of %s to the value in %s."
-            % (", ".join(missing), ", ".join(_pg_queue.STATE_KEYS), params["status_column"])
+            msg="states %s; it maps each of %s (and retry, if the queue has a state for it) to the value in %s."
+            % (wrong, ", ".join(required_states), params["status_column"])
         )
     # A status column of numbers is matched by the number's text; anything else cannot be a stored state.
     bad_values = sorted(k for k, v in states.items() if isinstance(v, bool) or not isinstance(v, (str, int)) or v == "")
@@ -525,10 +584,41 @@ def validate(module):
             module.fail_json(msg="%s is %s; it must be 0 or more." % (name, params[name]))
     if params["dead_letter_retention_days"] is not None and not params["dead_letter_table"]:
         module.fail_json(msg="dead_letter_retention_days needs dead_letter_table: name the dead-letter table.")
+    if params["dead_letter_table"] and not params["dead_letter_created_column"]:
+        module.fail_json(msg="dead_letter_table needs dead_letter_created_column: when a row entered it.")
+    validate_times(module)
     for name in ("batch_size", "lock_timeout_ms", "statement_timeout_ms", "max_attempts"):
         if params[name] < 1:
             module.fail_json(msg="%s is %s; it must be at least 1." % (name, params[name]))
     return filled
+
+
+def validate_times(module):
+    """Every age the task asks for can be measured, and rescue can tell a stuck row from a live one."""
+    params = module.params
+    for option in ("worker_heartbeat", "event_times"):
+        unset = sorted(name for name, value in (params[option] or {}).items() if not value)
+        if unset:
+            module.fail_json(
+                msg="%s needs %s too (it has %s); an empty mapping for none."
+                % (option, ", ".join(unset), ", ".join(sorted(set(params[option]) - set(unset))))
+            )
+        if params[option] and len(params["id_column"]) != 1:
+            module.fail_json(
+                msg="%s links rows by one key column; id_column is %s. Set %s to an empty mapping for none."
+                % (option, ", ".join(params["id_column"]), option)
+            )
+    for entry in params["retention"]:
+        if not (entry["column"] or params["completed_at_column"] or params["event_times"]):
+            module.fail_json(
+                msg="retention for %s cannot age rows: set its column, or completed_at_column, or event_times."
+                % entry["state"]
+            )
+    stuck_rules = ("started_at_column", "heartbeat_column", "worker_heartbeat")
+    if params["rescue_stuck_after_minutes"] is not None and not any(params[rule] for rule in stuck_rules):
+        module.fail_json(
+            msg="rescue_stuck_after_minutes needs a way to tell a stuck row: set %s." % ", or ".join(stuck_rules)
+        )
 
 
 def build_module():
@@ -555,6 +645,24 @@ def build_module():
             rescue_started_at=dict(type="str", choices=["clear", "keep"]),
             dead_letter_table=dict(type="str"),
             dead_letter_created_column=dict(type="str"),
+            worker_heartbeat=dict(
+                type="dict",
+                # No required suboptions: an empty mapping turns a profile's off (validate_times checks the rest).
+                options=dict(
+                    table=dict(type="str"),
+                    id_column=dict(type="str"),
+                    heartbeat_column=dict(type="str"),
+                    job_column=dict(type="str"),
+                ),
+            ),
+            event_times=dict(
+                type="dict",
+                options=dict(
+                    table=dict(type="str"),
+                    job_column=dict(type="str"),
+                    time_column=dict(type="str"),
+                ),
+            ),
             retention=dict(
                 type="list",
                 elements="dict",

@@ -25,6 +25,9 @@ RUNBOOK = {
 }
 
 
+TDS_STATES = {state: state for state in ("pending", "processing", "retry", "completed", "dead_letter")}
+
+
 def args_for(server, name, **extra):
     return dict(server.login(name), **dict(RUNBOOK, **extra))
 
@@ -356,7 +359,32 @@ def test_a_misspelled_retention_column_fails_before_any_change(postgres_server, 
         ({"retention": [{"state": "pending", "older_than_days": 1}]}, "retention for state 'pending' refused"),
         ({"batch_size": 0}, "batch_size is 0; it must be at least 1."),
         ({"rescue_stuck_after_minutes": -5}, "rescue_stuck_after_minutes is -5.0"),
-        ({"states": {"pending": "p"}}, "states needs a value for processing, retry, completed, dead_letter"),
+        ({"states": {"pending": "p"}}, "states needs a value for processing, completed, dead_letter"),
+        ({"states": {**TDS_STATES, "failed": "failed"}}, "states has unknown key(s) failed"),
+        (
+            {"started_at_column": "", "heartbeat_column": "", "rescue_stuck_after_minutes": 5},
+            "rescue_stuck_after_minutes needs a way to tell a stuck row",
+        ),
+        (
+            {"completed_at_column": "", "retention": [{"state": "completed", "older_than_days": 1}]},
+            "retention for completed cannot age rows",
+        ),
+        ({"event_times": {"table": "tds_events"}}, "event_times needs job_column, time_column too"),
+        (
+            {"event_times": {"table": "tds_events", "job_column": "job_id", "time_column": "at"}},
+            "event_times: table public.tds_events does not exist",
+        ),
+        (
+            {
+                "worker_heartbeat": {
+                    "table": "tds_sync_dead_letter",
+                    "id_column": "id",
+                    "heartbeat_column": "beat",
+                    "job_column": "id",
+                }
+            },
+            "worker_heartbeat: table public.tds_sync_dead_letter has no column(s) beat",
+        ),
         ({"dead_letter_table": "nope"}, "dead_letter_table public.nope does not exist"),
     ],
 )

@@ -3,6 +3,7 @@
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 ROOT = "/opt/tms"
@@ -94,3 +95,21 @@ UNITS = ["tms-api@8000.service", "tms-api@8001.service", "tms-frontend@3000.serv
 
 def main_pids(host, units):
     return {u: host.check_output("systemctl show -p MainPID --value %s" % u) for u in units}
+
+
+def stop_health_checks(host, *units):
+    """Stop cron, wait for a health check it already started to end, then stop UNITS.
+
+    Debian's cron.service leaves the jobs it started running when it stops
+    (KillMode=process): a health check still running would start again what a
+    test stops, and `systemctl stop` of a unit it starts meanwhile fails with
+    "Job canceled".
+    """
+    host.check_output("systemctl stop cron.service")
+    deadline = time.monotonic() + 120
+    # [h]: the pattern does not match the shell that runs pgrep, whose command line holds it.
+    while host.run("pgrep -f 'steadyops_healt[h].py'").rc == 0:
+        assert time.monotonic() < deadline, "a health check run did not end in 120 s"
+        time.sleep(0.5)
+    if units:
+        host.check_output("systemctl stop %s" % " ".join(units))

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import FIRST, ROOT, UNITS, deploy, get, main_pids, shell_quote, write_file
+from helpers import FIRST, ROOT, UNITS, deploy, get, main_pids, shell_quote, stop_health_checks, write_file
 
 testinfra_hosts = ["ansible://" + FIRST]
 HELPERS = "/usr/local/lib/steadyops"
@@ -117,7 +117,7 @@ def mails(host):
 @pytest.fixture
 def health_with_mail(host):
     """The host's own health check config, mailing a local sink and keeping its state apart; cron stopped."""
-    host.check_output("systemctl stop cron.service")
+    stop_health_checks(host)
     config = json.loads(host.file("/etc/steadyops/health.json").content_string)
     config.update(state_dir="/run/incident/state", status_file="/run/incident/state/status.json")
     config["smtp"].update(host="127.0.0.1", port=SINK_PORT, to=["oncall@tms.test"], starttls=False, user="")
@@ -142,7 +142,7 @@ def test_the_orphan_outage_is_healed_by_one_health_check_run_with_one_alert(host
 
 
 def test_the_orphan_outage_is_healed_by_a_deploy_under_staging_with_a_test_address(host):
-    host.check_output("systemctl stop cron.service")  # the health check must not heal it first
+    stop_health_checks(host)  # the health check must not heal it first
     try:
         port = outage(host)
         code, output = deploy(FIRST, "-e", json.dumps({"stack_email_addresses": ["test@gmail.test"]}))

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import FIRST, ROOT, playbook, recap_changed, serving_release, shell_quote
+from helpers import FIRST, ROOT, playbook, recap_changed, serving_release, shell_quote, stop_health_checks
 
 testinfra_hosts = ["ansible://" + FIRST]
 RECORD = Path(os.environ["STEADYOPS_REPORT_DIR"]) / "maintenance" / ("%s.json" % FIRST)
@@ -71,7 +71,7 @@ def host_state(host):
 def piled_up(host):
     """What piles up, put there by hand; the worker (and cron's health check, which would start it again)
     stay stopped so the rows stay where they are."""
-    host.check_output("systemctl stop cron.service tms-worker.service")
+    stop_health_checks(host, "tms-worker.service")
     psql(host, ROWS)
     for number, name in enumerate(FAKE_RELEASES, start=1):
         host.check_output(

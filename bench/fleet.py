@@ -144,6 +144,11 @@ def main():
             run("docker", "network", "rm", NETWORK, check=False)
 
     noop_recap = recaps[everyone[0]]
+    # The settings the times depend on, as ansible-config reads them from this checkout.
+    settings = run("ansible-config", "dump", env=env).stdout
+    for name in ("DEFAULT_FORKS", "ANSIBLE_PIPELINING", "DEFAULT_GATHERING"):
+        found = re.search(r"^%s\(.*?\) = (.*)$" % name, settings, re.MULTILINE)
+        print("%s = %s" % (name, found.group(1) if found else "(default)"))
     print("\n%-52s %9s" % ("demo stack, bench-fleet-N lab hosts", "seconds"))
     print("%-52s %9.1f" % ("cold: provision + deploy, one host (baseline)", cold))
     print("%-52s %9.1f" % ("no-op drift run, one host", noop))

@@ -4,9 +4,9 @@
 # ports differ: STEADYOPS_LAB_PREFIX, read by .config/molecule/config.yml):
 #   long   `deploy` on hosts a-staging-1/2 (the demo stack deployed; drift,
 #          maintenance, the status page and the outages replayed on the same
-#          hosts; then new versions: the longest thing the suite runs), then
-#          `tms_outage`, so that the lanes end together.
-#   other  every other scenario, one after another, on staging-1/2.
+#          hosts; then new versions: the longest thing the suite runs).
+#   other  every other scenario, one after another, on staging-1/2 (those of
+#          ONE_HOST on staging-1 alone); about as long as the long lane.
 # staging-2 runs Debian 13 in the scenarios of SECOND_HOST_DEBIAN13, Debian 12
 # everywhere else.
 #
@@ -27,23 +27,30 @@ export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1
 # The scenarios whose second host runs Debian 13, beside Debian 12 on the
 # first (.config/molecule/config.yml reads STEADYOPS_LAB_DISTRO_2).
 SECOND_HOST_DEBIAN13=(bootstrap)
+# The scenarios that run on staging-1 alone (molecule's --platform-name): their
+# hosts are alike and nothing they check is between two hosts, so a second host
+# would only do the same work again (deploy rolls over two hosts, bootstrap has
+# Debian 13 on its second, health a timer instead of cron, hostile splits its
+# cases over both).
+ONE_HOST=(hardening lab queue_maintenance release tms_outage)
 # The scenario that also runs on the oldest supported ansible-core
 # (requirements-oldest.txt), at the end of the long lane: queue_maintenance
 # (provision's PostgreSQL, then maintenance.yml's queue tasks through Ansible).
 # molecule_test SCENARIO[@oldest]: `molecule test` with the scenario's second-host
 # distro; with @oldest, Molecule, Ansible and pytest come from $OLDEST_VENV.
 molecule_test() {
-  local scenario="${1%@oldest}" distro=debian12
+  local scenario="${1%@oldest}" distro=debian12 hosts=()
   if [[ " ${SECOND_HOST_DEBIAN13[*]} " == *" $scenario "* ]]; then distro=debian13; fi
+  if [[ " ${ONE_HOST[*]} " == *" $scenario "* ]]; then hosts=(--platform-name "${STEADYOPS_LAB_PREFIX:-}staging-1"); fi
   if [[ "$1" == *@oldest ]]; then
     # Said in the log, so that a run on the wrong ansible-core cannot pass unnoticed.
     printf '    %s on %s\n' "$scenario" "$(PATH="$OLDEST_VENV/bin:$PATH" ansible-playbook --version | head -n1)"
     # Its own working directory: the same scenario may run on the current ansible-core at the same time.
     STEADYOPS_LAB_DISTRO_2="$distro" VIRTUAL_ENV="$OLDEST_VENV" PATH="$OLDEST_VENV/bin:$PATH" \
       MOLECULE_EPHEMERAL_DIRECTORY="$HOME/.ansible/tmp/molecule.oldest.$scenario" \
-      "$OLDEST_VENV/bin/molecule" test -s "$scenario"
+      "$OLDEST_VENV/bin/molecule" test -s "$scenario" "${hosts[@]}"
   else
-    STEADYOPS_LAB_DISTRO_2="$distro" molecule test -s "$scenario"
+    STEADYOPS_LAB_DISTRO_2="$distro" molecule test -s "$scenario" "${hosts[@]}"
   fi
 }
 only_lane=""
@@ -57,7 +64,7 @@ elif (( $# > 0 )); then
   exit 0
 fi
 
-LONG_LANE=(deploy tms_outage)
+LONG_LANE=(deploy)
 mapfile -t OTHER_LANE < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' \
   | xargs -n1 basename | grep -vxF -e shared -e default "${LONG_LANE[@]/#/-e}" | sort)
 logs="$(mktemp -d)"

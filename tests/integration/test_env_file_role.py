@@ -174,7 +174,7 @@ def test_example_file_keys_are_required(tmp_path):
 
 
 def test_only_the_newest_backups_stay_and_a_mode_fix_rewrites_nothing(tmp_path):
-    for rotation in range(5):
+    for rotation in range(4):
         secrets = dict(SECRETS, JWT_SECRET_KEY="%s-%d" % (CANARY, rotation))
         playbook, shared = write_play(tmp_path, SERVICES, secrets, env_file_backup_keep=2)
         rc, out = run(playbook)
@@ -183,11 +183,12 @@ def test_only_the_newest_backups_stay_and_a_mode_fix_rewrites_nothing(tmp_path):
     (shared / "notes.env.orig~").write_text("an operator's own copy\n")
     backups = sorted(path.name for path in shared.iterdir() if path.name.startswith("tms-backend.env."))
     assert len(backups) == 2, backups
-    # The two newest hold the two rotations before the last; older secrets are gone with their files.
+    # Three backups were made; the two newest hold the two rotations before the last, and the oldest
+    # secret is gone with its file.
     kept = "".join((shared / name).read_text() for name in backups)
+    assert "%s-1" % CANARY in kept
     assert "%s-2" % CANARY in kept
-    assert "%s-3" % CANARY in kept
-    assert "%s-1" % CANARY not in kept
+    assert "%s-0" % CANARY not in kept
 
     backend = shared / "tms-backend.env"
     backend.chmod(0o644)

@@ -4,9 +4,12 @@
 # ports differ: STEADYOPS_LAB_PREFIX, read by .config/molecule/config.yml):
 #   long   `deploy` on hosts a-staging-1/2 (the demo stack deployed; drift,
 #          maintenance, the status page and the outages replayed on the same
-#          hosts; then new versions: the longest thing the suite runs).
+#          hosts; then new versions: the longest thing the suite runs), then
+#          `lab` and `queue_maintenance` (short ones): in make test the other
+#          lane starts only after lint, sanity and unit, and both should end
+#          together.
 #   other  every other scenario, one after another, on staging-1/2 (those of
-#          ONE_HOST on staging-1 alone); about as long as the long lane.
+#          ONE_HOST on staging-1 alone).
 # staging-2 runs Debian 13 in the scenarios of SECOND_HOST_DEBIAN13, Debian 12
 # everywhere else.
 #
@@ -64,7 +67,7 @@ elif (( $# > 0 )); then
   exit 0
 fi
 
-LONG_LANE=(deploy)
+LONG_LANE=(deploy lab queue_maintenance)
 mapfile -t OTHER_LANE < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' \
   | xargs -n1 basename | grep -vxF -e shared -e default "${LONG_LANE[@]/#/-e}" | sort)
 logs="$(mktemp -d)"

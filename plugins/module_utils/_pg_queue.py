@@ -161,17 +161,13 @@ def check_mapping(conn, mapping, extra_columns=()):
         mapping.dead_letter_key = walk_key(conn, mapping.schema, mapping.dead_letter_table, mapping.key_columns)
     for option, table, needed in related_tables(mapping):
         found = table_columns(conn, mapping.schema, table)
+        if not found:
+            raise QueueError("%s: table %s.%s does not exist" % (option, mapping.schema, table))
         missing = [c for c in needed if c not in found]
-        if not found or missing:
+        if missing:
             raise QueueError(
-                "%s: %s"
-                % (
-                    option,
-                    "table %s.%s does not exist" % (mapping.schema, table)
-                    if not found
-                    else "table %s.%s has no column(s) %s; its columns are: %s"
-                    % (mapping.schema, table, ", ".join(missing), ", ".join(found)),
-                )
+                "%s: table %s.%s has no column(s) %s; its columns are: %s"
+                % (option, mapping.schema, table, ", ".join(missing), ", ".join(found))
             )
 
 

@@ -621,6 +621,12 @@ def validate_times(module):
         )
 
 
+def related_table_spec(*names):
+    """A mapping of a related table: text suboptions, none required, since an empty mapping turns a
+    profile's off (validate_times checks that a given one is whole)."""
+    return dict(type="dict", options=dict((name, dict(type="str")) for name in names))
+
+
 def build_module():
     return AnsibleModule(
         argument_spec=dict(
@@ -645,24 +651,8 @@ def build_module():
             rescue_started_at=dict(type="str", choices=["clear", "keep"]),
             dead_letter_table=dict(type="str"),
             dead_letter_created_column=dict(type="str"),
-            worker_heartbeat=dict(
-                type="dict",
-                # No required suboptions: an empty mapping turns a profile's off (validate_times checks the rest).
-                options=dict(
-                    table=dict(type="str"),
-                    id_column=dict(type="str"),
-                    heartbeat_column=dict(type="str"),
-                    job_column=dict(type="str"),
-                ),
-            ),
-            event_times=dict(
-                type="dict",
-                options=dict(
-                    table=dict(type="str"),
-                    job_column=dict(type="str"),
-                    time_column=dict(type="str"),
-                ),
-            ),
+            worker_heartbeat=related_table_spec("table", "id_column", "heartbeat_column", "job_column"),
+            event_times=related_table_spec("table", "job_column", "time_column"),
             retention=dict(
                 type="list",
                 elements="dict",

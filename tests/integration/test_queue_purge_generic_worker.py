@@ -13,7 +13,7 @@ import sys
 
 import pytest
 from support.jobs import JOBS, MAPPING, TO_FAILED, add_jobs, checksum, states
-from support.procs import wait_for
+from support.procs import stop, wait_for
 from support.queue_libraries import APPS, check_apply_reapply
 
 TO_QUEUED = "rescue stuck rows to pending"
@@ -54,9 +54,7 @@ def table(postgres_server, db):
     workers = []
     yield postgres_server.conninfo(name), conn, dict(postgres_server.login(name), **GENERIC), workers
     for proc in workers:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc)
 
 
 def running(conn):
@@ -74,8 +72,7 @@ def test_a_killed_workers_jobs_are_rescued_and_its_worker_finishes_them(table, t
     workers.append(crashing)
     wait_for(lambda: len(running(conn)) == 5, what="the worker to take 4 jobs", timeout=60)
     taken = running(conn) - {live_job}
-    crashing.kill()  # SIGKILL
-    crashing.wait(timeout=10)
+    stop(crashing)  # SIGKILL to its process group: its jobs are left running
     # An hour and more later, as far as the table can tell; the live worker's job is as it was.
     conn.execute("UPDATE jobs SET started_at = started_at - interval '2 hours' WHERE id = ANY(%s)", (list(taken),))
     one_more_try = sorted(taken)[:2]

@@ -11,7 +11,7 @@ worker finishes every rescued job, and its own listing reads every row.
 
 import pytest
 from psycopg import sql
-from support.procs import wait_for
+from support.procs import stop, wait_for
 from support.queue_libraries import Procrastinate, check_apply_reapply, python_with
 
 RESCUED = "rescue stuck rows to pending"
@@ -64,7 +64,7 @@ def crash(library, conn, concurrency):
     )
     taken = set(rows(conn, "status = 'doing' AND queue_name = 'work'")) - before
     (worker_id,) = {rows(conn)[job][2] for job in taken}
-    library.kill(worker)
+    stop(worker)  # SIGKILL to its process group: the worker dies mid-job, as a crash leaves it
     conn.execute(
         "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour' WHERE id = %s", [worker_id]
     )

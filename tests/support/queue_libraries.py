@@ -7,7 +7,6 @@ suite's own environment never sees them.
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from support.playbook import run_local
+from support.procs import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARIES = ROOT / ".cache" / "queue-libraries"
@@ -78,15 +78,9 @@ class Procrastinate:
             raise AssertionError("the procrastinate worker failed:\n%s" % output)
         return output
 
-    def kill(self, proc):
-        """SIGKILL: the worker dies mid-job, as a crash or an OOM kill leaves it."""
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
     def stop_all(self):
         for proc in self.workers:
-            if proc.poll() is None:
-                self.kill(proc)
+            stop(proc)
 
 
 def purge(tmp_path, args, *flags):

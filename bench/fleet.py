@@ -9,8 +9,10 @@ machine is touched), with the demo inventory's model. In one run:
   deploy N  deploy.yml of a new commit to N deployed hosts at once, N = 1, 5, 10
             (the hosts beyond the first are provisioned and deployed first, unmeasured)
 
-Prints the times, no-op / cold and deploy N / deploy 1, and the tasks a no-op
-drift run executes per host. The deploy rolls one host at a time by default
+Then the deploys to 1 and 10 hosts again with Ansible's own linear strategy
+instead of the checkout's default (ansible.cfg: Mitogen's), to show what the
+default is worth. Prints the times, no-op / cold and deploy N / deploy 1, and
+the tasks a no-op drift run executes per host. The deploy rolls one host at a time by default
 (deploy_serial: 1, right for production); here every host deploys at once
 (deploy_serial=N), as a staging environment would. Not a test: nothing
 passes or fails on time. `--keep` leaves the hosts up.
@@ -29,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 IMAGE = "steadyops/systemd-debian12:latest"
 NETWORK = "bench-fleet"
 SIZES = (1, 5, 10)
+LINEAR_SIZES = (1, 10)
 
 
 def run(*command, env=None, check=True):
@@ -76,7 +79,7 @@ def inventory(workdir, names):
     directory.mkdir(exist_ok=True)
     hosts = "".join("    %s:\n" % name for name in names)
     (directory / "hosts.yml").write_text(
-        "staging:\n  hosts:\n%s  vars:\n    ansible_connection: community.docker.docker\n"
+        "staging:\n  hosts:\n%s  vars:\n    ansible_connection: docker\n"
         "    ansible_python_interpreter: /usr/bin/python3\n" % hosts
     )
     link = directory / "group_vars"
@@ -106,6 +109,12 @@ def new_commit(repo, label):
     run("git", "-C", repo, "commit", "-q", "-m", "bench: %s" % label)
 
 
+def deploy_new_commit(env, repo, inventory_dir, size):
+    """Seconds of deploy.yml to SIZE hosts at once, of a commit they do not run yet."""
+    new_commit(repo, "for %d hosts, strategy %s" % (size, env.get("ANSIBLE_STRATEGY", "default")))
+    return timed_playbook("deploy", env, inventory_dir, "-e", "deploy_serial=%d" % size)[0]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="leave the hosts up")
@@ -120,7 +129,7 @@ def main():
     env["STEADYOPS_REPORT_DIR"] = os.path.join(workdir, "reports")
     run("bash", "scripts/demo_repo.sh", repo, "examples/tms", env=env)
     everyone = host_names(max(SIZES))
-    deploys = {}
+    deploys, linear_deploys = {}, {}
     try:
         print("cold: one bare host, provision + deploy ...", flush=True)
         start_hosts(everyone[:1])
@@ -135,9 +144,11 @@ def main():
         setup += timed_playbook("deploy", env, rest, "-e", "deploy_serial=%d" % (len(everyone) - 1))[0]
         for size in SIZES:
             print("deploy of a new commit to %d host(s) at once ..." % size, flush=True)
-            new_commit(repo, "for %d hosts" % size)
-            where = inventory(workdir, everyone[:size])
-            deploys[size] = timed_playbook("deploy", env, where, "-e", "deploy_serial=%d" % size)[0]
+            deploys[size] = deploy_new_commit(env, repo, inventory(workdir, everyone[:size]), size)
+        linear = dict(env, ANSIBLE_STRATEGY="linear")
+        for size in LINEAR_SIZES:
+            print("the same with the linear strategy, %d host(s) ..." % size, flush=True)
+            linear_deploys[size] = deploy_new_commit(linear, repo, inventory(workdir, everyone[:size]), size)
     finally:
         if not args.keep:
             remove_hosts(everyone)
@@ -146,7 +157,7 @@ def main():
     noop_recap = recaps[everyone[0]]
     # The settings the times depend on, as ansible-config reads them from this checkout.
     settings = run("ansible-config", "dump", env=env).stdout
-    for name in ("DEFAULT_FORKS", "ANSIBLE_PIPELINING", "DEFAULT_GATHERING"):
+    for name in ("DEFAULT_STRATEGY", "DEFAULT_FORKS", "ANSIBLE_PIPELINING", "DEFAULT_GATHERING"):
         found = re.search(r"^%s\(.*?\) = (.*)$" % name, settings, re.MULTILINE)
         print("%s = %s" % (name, found.group(1) if found else "(default)"))
     print("\n%-52s %9s" % ("demo stack, bench-fleet-N lab hosts", "seconds"))
@@ -154,11 +165,18 @@ def main():
     print("%-52s %9.1f" % ("no-op drift run, one host", noop))
     for size in SIZES:
         print("%-52s %9.1f" % ("deploy of a new commit, %d host(s) at once" % size, deploys[size]))
+    for size in LINEAR_SIZES:
+        print("%-52s %9.1f" % ("the same, %d host(s), linear strategy" % size, linear_deploys[size]))
     print("%-52s %9.1f" % ("(setup: provision + deploy %d more hosts at once)" % (len(everyone) - 1), setup))
     print("\nno-op drift / cold        %.2fx   (target <= 0.35x)" % (noop / cold))
     for size in SIZES[1:]:
         target = "   (target <= 3x)" if size == max(SIZES) else ""
         print("deploy %2d hosts / 1 host  %.2fx%s" % (size, deploys[size] / deploys[1], target))
+    biggest = max(LINEAR_SIZES)
+    print(
+        "linear strategy: deploy %d hosts / 1 host %.2fx; default / linear at %d hosts %.2fx"
+        % (biggest, linear_deploys[biggest] / linear_deploys[1], biggest, deploys[biggest] / linear_deploys[biggest])
+    )
     print(
         "no-op drift run, per host: %d tasks ok, %d changed, %d skipped"
         % (noop_recap.get("ok", 0), noop_recap.get("changed", 0), noop_recap.get("skipped", 0))

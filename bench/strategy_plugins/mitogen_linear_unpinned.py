@@ -1,9 +1,9 @@
 """Mitogen's linear strategy without its CPU pinning, for bench/fleet.py's comparison.
 
 Not the checkout's default (docs/DESIGN.md, "Speed": under it the suite found
-async docker_container jobs that never finish, ssh options it does not apply,
-and the bootstrap role's lockout guard passing a play it refuses under the
-linear strategy). Mitogen keeps one Python per host for the whole run and
+async docker_container jobs that never finish and ssh options it does not
+apply, and showed that the bootstrap role's lockout guard knew too few names
+for an SSH connection, since fixed). Mitogen keeps one Python per host for the whole run and
 sends each module to it, instead of starting a Python per task. It also pins
 Ansible's processes to CPUs: on a machine with two or three, one CPU is kept
 for its connection multiplexer and the top-level process, every worker and

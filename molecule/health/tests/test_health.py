@@ -117,7 +117,12 @@ def test_stopped_unit_is_restarted_alerted_once_and_recovers(host):
     assert result.rc == 2
     assert status["services"]["tms-backend"]["active"] == "inactive"
     assert {"service": "tms-backend", "action": "restart", "rc": 0, "output": ""} in status["actions"]
-    settle(host)
+    # The run waited for the repair to serve: nothing to wait for afterwards.
+    assert status["services"]["tms-backend"]["after_restart"]["healthy"] is True
+    repaired = r"^\[HEALTH\] \S+ - WARNING: restarted tms-backend.service .*: serving again after"
+    assert re.search(repaired, result.stdout, re.M)
+    fetch = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/')"
+    assert host.run("python3 -c %s", fetch).rc == 0
     assert subjects(host) == ["[steadyops] CRITICAL tms-backend on " + host.check_output("hostname")]
 
     result, status = check(host)
@@ -150,15 +155,24 @@ def test_failing_endpoint_restarts_within_budget_then_stops_trying(host):
     )
     before = len(mails(host))
     host.run_test("touch /run/tms-backend-unhealthy")
-    outcomes = []
+    outcomes, logs = [], []
     for _run in range(4):
         result, status = check(host)
         outcomes.append((result.rc, [a["action"] for a in status["actions"] if a.get("service")]))
+        logs.append(result.stdout)
         settle(host)
     assert all(rc == 2 for rc, _actions in outcomes)
     assert [actions.count("restart") for _rc, actions in outcomes] == [1, 1, 0, 0]
     assert "not restarting it again until it stays up" in result.stdout
     assert status["services"]["tms-backend"]["http"]["status"] == 500
+    # A restart that did not bring the endpoint back is no repair.
+    for restarts, log in ((1, logs[0]), (2, logs[1])):
+        assert re.search(
+            r"^\[HEALTH\] \S+ - CRITICAL: restarted tms-backend.service \(%d of 2 allowed in 10 runs\): "
+            r"still failing after [\d.]+ s: http://127.0.0.1:8000/\S* answered 500" % restarts,
+            log,
+            re.M,
+        ), log
     new = subjects(host)[before:]
     assert new == ["[steadyops] CRITICAL tms-backend on " + host.check_output("hostname")], new
 

@@ -9,7 +9,9 @@ its HTTP endpoint answers with the expected status, and how fast. Per host:
 disk and memory use, zombies, failed units. A failing service is restarted
 (its port first cleared of strays, when configured) at most
 `restart_budget.max_restarts` times in `restart_budget.window_runs` runs; then
-it is left alone and alerted on, so a broken unit never flaps. Mail goes out
+it is left alone and alerted on, so a broken unit never flaps. A restart is
+a repair only once the service passes its checks again (within
+`restart_settle_seconds`); one that still fails stays CRITICAL. Mail goes out
 once when an incident opens and once when it clears; state is kept between
 runs. Each run logs `[HEALTH] <time> - OK|WARNING|CRITICAL: <what>` lines,
 writes a JSON status that deploys read, and exits 0 (OK), 1 (WARNING) or
@@ -216,12 +218,39 @@ class Run:
         self.actions.append(
             {"service": name, "action": "restart", "rc": restarted.returncode, "output": restarted.stderr.strip()}
         )
-        self.find(
-            WARNING,
-            name + ":restart",
-            "restarted %s (%d of %d allowed in %d runs)"
-            % (unit, len(history), budget["max_restarts"], budget["window_runs"]),
+        done = "restarted %s (%d of %d allowed in %d runs)" % (
+            unit,
+            len(history),
+            budget["max_restarts"],
+            budget["window_runs"],
         )
+        healthy, seconds, problems = self.wait_until_healthy(service)
+        self.services[name]["after_restart"] = {"healthy": healthy, "seconds": seconds, "problems": problems}
+        if healthy:
+            self.find(WARNING, name + ":restart", "%s: serving again after %.1f s" % (done, seconds))
+        else:
+            self.find(
+                CRITICAL,
+                name + ":restart",
+                "%s: still failing after %.1f s: %s" % (done, seconds, "; ".join(problems)),
+            )
+
+    def wait_until_healthy(self, service):
+        """Whether SERVICE passes its checks again within restart_settle_seconds, how long it took, and why not.
+
+        A Type=simple unit is "active" the moment its process starts, long before it
+        listens: a repair reported from that alone leaves nginx answering 502 behind it.
+        The probes are a scratch run's, so their findings never reach this run's report.
+        """
+        started = time.monotonic()
+        deadline = started + self.config.get("restart_settle_seconds", 30)
+        while True:
+            probe = Run(self.config, {})
+            healthy = probe.check_service(service)
+            if healthy or time.monotonic() >= deadline:
+                problems = [text for level, _key, text in probe.findings if level == CRITICAL]
+                return healthy, round(time.monotonic() - started, 1), problems
+            time.sleep(0.5)
 
     # ------------------------------------------------------------ reporting
 

@@ -57,6 +57,8 @@ class Mapping(object):
         self.attempts = params["attempts_column"]
         self.heartbeat = params["heartbeat_column"]
         self.attempt_limit = params["attempt_limit_column"]
+        self.run_timeout = params["run_timeout_column"]
+        self.dead_letter_route = params["dead_letter_route_column"]
         self.rescue_to = params["rescue_to"]
         self.rescue_schedule = params["rescue_schedule_column"]
         self.rescue_attempts = params["rescue_attempts"]
@@ -85,6 +87,7 @@ class Mapping(object):
 
     def required_columns(self):
         optional = [self.queued_at, self.started_at, self.completed_at, self.heartbeat, self.attempt_limit]
+        optional += [self.run_timeout, self.dead_letter_route]
         optional += [self.rescue_schedule, self.workers and self.workers["job_column"]]
         return [*self.key_columns, self.status, self.attempts] + [c for c in optional if c]
 
@@ -305,18 +308,22 @@ def dead_letter_retention_action(mapping, days):
     )
 
 
-def rescue_actions(mapping, stuck_seconds, max_attempts):
-    """Stuck rows back to the mapping's rescue state, or to dead letter once their attempts are used up.
+def stuck_rows(mapping, stuck_seconds, max_attempts):
+    """(stale, spent, args): which rows in processing are stuck, which of those are out of attempts.
 
-    What a rescue does to a row follows the queue's own rules, as the mapping
-    states them: its attempt count kept or incremented, its started time
-    cleared or kept, its run-at time set to now, its own attempt limit.
+    Stuck means: started longer ago than STUCK_SECONDS, and beyond the row's own
+    run timeout when the queue keeps one (a queue that lets a job run an hour
+    counts it as running for that hour), and no heartbeat within STUCK_SECONDS,
+    whether the row's own or its worker's.
     """
     col = mapping.column
-    status = col(mapping.status)
-    stale = sql.SQL("{} = %(processing)s").format(status)
+    stale = sql.SQL("{} = %(processing)s").format(col(mapping.status))
     if mapping.started_at:
         stale += sql.SQL(" AND {} < now() - make_interval(secs => %(stuck)s)").format(col(mapping.started_at))
+    if mapping.run_timeout:
+        stale += sql.SQL(" AND {started} < now() - make_interval(secs => {timeout})").format(
+            started=col(mapping.started_at), timeout=col(mapping.run_timeout)
+        )
     if mapping.heartbeat:
         # A worker that still beats is alive, however long the job takes.
         stale += sql.SQL(" AND ({hb} IS NULL OR {hb} < now() - make_interval(secs => %(stuck)s))").format(
@@ -346,8 +353,26 @@ def rescue_actions(mapping, stuck_seconds, max_attempts):
         "max": max_attempts,
         "bump": bump,
     }
+    return stale, spent, args
+
+
+def routed_dead_letters(mapping):
+    """Rows the queue dead-letters itself (a copy into another queue): queue_purge leaves them to it."""
+    return sql.SQL("{} IS NOT NULL").format(mapping.column(mapping.dead_letter_route))
+
+
+def rescue_actions(mapping, stuck_seconds, max_attempts):
+    """Stuck rows back to the mapping's rescue state, or to dead letter once their attempts are used up.
+
+    What a rescue does to a row follows the queue's own rules, as the mapping
+    states them: its attempt count kept or incremented, its started time
+    cleared or kept, its run-at time set to now, its own attempt limit.
+    """
+    col = mapping.column
+    status = col(mapping.status)
+    stale, spent, args = stuck_rows(mapping, stuck_seconds, max_attempts)
     common = []
-    if bump:
+    if args["bump"]:
         common.append(sql.SQL("{a} = {a} + 1").format(a=col(mapping.attempts)))
     retry = [sql.SQL("{} = %(target)s").format(status), *common]
     if mapping.rescue_started_at == "clear" and mapping.started_at:
@@ -372,16 +397,29 @@ def rescue_actions(mapping, stuck_seconds, max_attempts):
     dead = [sql.SQL("{} = %(target)s").format(status), *common]
     if mapping.completed_at:
         dead.append(sql.SQL("{c} = coalesce({c}, now())").format(c=col(mapping.completed_at)))
+    exhausted = stale + sql.SQL(" AND ") + spent
+    if mapping.dead_letter_route:
+        exhausted += sql.SQL(" AND NOT ") + routed_dead_letters(mapping)
     to_dead = Action(
         "move stuck rows with exhausted attempts to dead letter",
         mapping.key,
-        stale + sql.SQL(" AND ") + spent,
+        exhausted,
         dict(args, target=mapping.states["dead_letter"]),
         change=sql.SQL(", ").join(dead),
         source=mapping.states["processing"],
         target=mapping.states["dead_letter"],
     )
     return [to_retry, to_dead]
+
+
+def left_to_queue(conn, mapping, stuck_seconds, max_attempts):
+    """Stuck rows out of attempts whose dead letter the queue routes itself: left for its own expiry."""
+    if not mapping.dead_letter_route:
+        return 0
+    stale, spent, args = stuck_rows(mapping, stuck_seconds, max_attempts)
+    where = stale + sql.SQL(" AND ") + spent + sql.SQL(" AND ") + routed_dead_letters(mapping)
+    statement = sql.SQL("SELECT count(*) FROM {} WHERE ").format(mapping.qualified) + where
+    return conn.execute(statement, args).fetchone()[0]
 
 
 # How long a plain delete waits on a row another transaction holds before the batch is run again

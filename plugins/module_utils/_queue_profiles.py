@@ -23,6 +23,8 @@ OPTIONAL = (
     "heartbeat_column",
     "rescue_schedule_column",
     "attempt_limit_column",
+    "run_timeout_column",
+    "dead_letter_route_column",
     "dead_letter_table",
     "dead_letter_created_column",
     "worker_heartbeat",
@@ -55,6 +57,8 @@ PROFILES = {
         "rescue_attempts": "keep",
         "rescue_started_at": "clear",
         "attempt_limit_column": "",
+        "run_timeout_column": "",
+        "dead_letter_route_column": "",
         "worker_heartbeat": {},
         "event_times": {},
     },
@@ -88,6 +92,8 @@ PROFILES = {
         "rescue_attempts": "increment",
         "rescue_started_at": "keep",
         "attempt_limit_column": "",
+        "run_timeout_column": "",
+        "dead_letter_route_column": "",
         "worker_heartbeat": {
             "table": "procrastinate_workers",
             "id_column": "id",
@@ -95,6 +101,41 @@ PROFILES = {
             "job_column": "worker_id",
         },
         "event_times": {"table": "procrastinate_events", "job_column": "job_id", "time_column": "at"},
+    },
+    # pg-boss (npm, 12.x: src/plans.ts), table job in its schema (pgboss by default): partitioned by
+    # queue name, keyed by (name, id). Its fetch counts a retry when it takes a job that was started
+    # before (retry_count + 1 only when started_on IS NOT NULL), so rescue keeps started_on; its own
+    # expiry (failJobsByTimeout) retries a job while retry_count < retry_limit, else fails it with
+    # completed_on set and, for a job with dead_letter, copies it into that queue. A job is running
+    # until its own expire_seconds have passed; one with a dead-letter queue is left to that expiry,
+    # which makes the copy. cancelled jobs are counted, never touched.
+    "pg-boss": {
+        "id_column": ["name", "id"],
+        "status_column": "state",
+        "states": {
+            "pending": "created",
+            "processing": "active",
+            "retry": "retry",
+            "completed": "completed",
+            "dead_letter": "failed",
+        },
+        "ignored_states": ["cancelled"],
+        "terminal_states": ["completed", "dead_letter"],
+        "queued_at_column": "created_on",
+        "started_at_column": "started_on",
+        "completed_at_column": "completed_on",
+        "attempts_column": "retry_count",
+        "heartbeat_column": "heartbeat_on",
+        "dead_letter_created_column": "",
+        "rescue_to": "retry",
+        "rescue_schedule_column": "start_after",
+        "rescue_attempts": "keep",
+        "rescue_started_at": "keep",
+        "attempt_limit_column": "retry_limit",
+        "run_timeout_column": "expire_seconds",
+        "dead_letter_route_column": "dead_letter",
+        "worker_heartbeat": {},
+        "event_times": {},
     },
 }
 

@@ -73,8 +73,17 @@ options:
         with one more attempt and C(scheduled_at) now, and one out of attempts to C(failed), as the
         library's own retry does. Its C(RetryStrategy(max_attempts=N)) allows N retries, so set
         O(max_attempts) to N + 1.
+      - V(pg-boss) is the job table of pg-boss (npm, 12.x), O(table=job) in O(schema=pgboss) (its default
+        schema), partitioned by queue and keyed by C((name, id)). A job is stuck once it has run longer than
+        both O(rescue_stuck_after_minutes) and its own C(expire_seconds), without a heartbeat in that time.
+        A stuck job with C(retry_count) below its own C(retry_limit) goes to C(retry), C(start_after) now,
+        C(started_on) kept (pg-boss counts the retry when a worker takes it); one out of retries goes to
+        C(failed) with C(completed_on) set, as pg-boss's own expiry does, unless its queue has a dead-letter
+        queue (C(dead_letter)); that copy is pg-boss's to make, so the job is left to pg-boss's expiry and
+        counted in RV(left_to_queue). C(cancelled) jobs are counted, never touched. The retry is not
+        delayed by C(retry_delay), since its worker died at least O(rescue_stuck_after_minutes) ago.
     type: str
-    choices: [procrastinate, tds]
+    choices: [pg-boss, procrastinate, tds]
     default: tds
   id_column:
     description:
@@ -129,6 +138,21 @@ options:
       - A column holding each row's own attempt limit; a stuck row whose attempts reach it goes to dead
         letter. Rows where it is NULL use O(max_attempts). Empty for none.
       - "V(tds): none (O(max_attempts) for every row)."
+    type: str
+  run_timeout_column:
+    description:
+      - A column holding each row's own run time limit in seconds (a job timeout). A row in processing is
+        stuck only once it has run longer than that too, so a long job the queue lets run is never taken
+        from its live worker. Needs O(started_at_column). Empty for none.
+      - "V(tds): none."
+    type: str
+  dead_letter_route_column:
+    description:
+      - A column naming where the queue itself sends a row's dead letter (another queue it copies the row
+        into). A stuck row out of attempts with a value there is left in processing for the queue's own
+        expiry, which makes the copy, and counted in RV(left_to_queue); rows where it is NULL go to dead
+        letter as usual. Empty for none.
+      - "V(tds): none."
     type: str
   heartbeat_column:
     description:
@@ -303,6 +327,16 @@ EXAMPLES = r"""
     retention:
       - {state: completed, older_than_days: 7}
 
+- name: pg-boss's jobs - completed ones after 14 days, jobs of dead workers retried by pg-boss's own rules
+  steadyops.stack.queue_purge:
+    login_db: app
+    profile: pg-boss
+    schema: pgboss
+    table: job
+    retention:
+      - {state: completed, older_than_days: 14}
+    rescue_stuck_after_minutes: 10
+
 - name: procrastinate's jobs - succeeded ones after 30 days, stalled ones retried (their tasks retry 3 times)
   steadyops.stack.queue_purge:
     login_db: app
@@ -328,6 +362,12 @@ rescued:
   description: Rows reset (or that would be) per action.
   returned: always
   type: dict
+left_to_queue:
+  description: >-
+    Stuck rows out of attempts that were left for the queue's own expiry, because it dead-letters them into
+    the queue O(dead_letter_route_column) names; 0 without that column.
+  returned: always
+  type: int
 states_before:
   description: Rows per state value of the table (its own names, C(NULL) for a NULL status) before.
   returned: always
@@ -426,6 +466,7 @@ class QueuePurge(object):
             "lock": "acquired",
             "deleted": {},
             "rescued": {},
+            "left_to_queue": 0,
             "state_names": dict(self.mapping.states),
             "vacuumed": False,
             "vacuumed_tables": [],
@@ -491,6 +532,15 @@ class QueuePurge(object):
                 raise PartialFailure(exc, result) from None
             counted.append((action, count))
             result[action.kind][action.name] = count
+        if rescues:
+            result["left_to_queue"] = _pg_queue.left_to_queue(
+                conn, mapping, params["rescue_stuck_after_minutes"] * 60, params["max_attempts"]
+            )
+        if result["left_to_queue"]:
+            self.module.warn(
+                "%d stuck row(s) out of attempts are left in %s: the queue dead-letters them itself (%s), when its "
+                "own expiry runs." % (result["left_to_queue"], mapping.states["processing"], mapping.dead_letter_route)
+            )
         plan = _pg_queue.vacuum_plan(conn, mapping, runner.removed, params["vacuum"], params["vacuum_dead_tuples"])
         if plan and not check:
             _pg_queue.vacuum(conn, plan)
@@ -614,6 +664,11 @@ def validate_times(module):
                 msg="retention for %s cannot age rows: set its column, or completed_at_column, or event_times."
                 % entry["state"]
             )
+    if params["run_timeout_column"] and not params["started_at_column"]:
+        module.fail_json(
+            msg="run_timeout_column %s limits a run from its start: set started_at_column, or run_timeout_column "
+            "to an empty string for none." % params["run_timeout_column"]
+        )
     stuck_rules = ("started_at_column", "heartbeat_column", "worker_heartbeat")
     if params["rescue_stuck_after_minutes"] is not None and not any(params[rule] for rule in stuck_rules):
         module.fail_json(
@@ -644,6 +699,8 @@ def build_module():
             completed_at_column=dict(type="str"),
             attempts_column=dict(type="str"),
             attempt_limit_column=dict(type="str"),
+            run_timeout_column=dict(type="str"),
+            dead_letter_route_column=dict(type="str"),
             heartbeat_column=dict(type="str"),
             rescue_to=dict(type="str"),
             rescue_schedule_column=dict(type="str"),

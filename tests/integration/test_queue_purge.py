@@ -386,6 +386,12 @@ def test_a_misspelled_retention_column_fails_before_any_change(postgres_server, 
             "worker_heartbeat: table public.tds_sync_dead_letter has no column(s) beat",
         ),
         ({"dead_letter_table": "nope"}, "dead_letter_table public.nope does not exist"),
+        (
+            {"started_at_column": "", "run_timeout_column": "max_seconds", "rescue_stuck_after_minutes": 5},
+            "run_timeout_column max_seconds limits a run from its start: set started_at_column",
+        ),
+        ({"run_timeout_column": "max_seconds"}, "has no column(s) max_seconds"),
+        ({"dead_letter_route_column": "dead_letter_queue"}, "has no column(s) dead_letter_queue"),
     ],
 )
 def test_bad_input_fails_clearly_and_changes_nothing(postgres_server, db, extra, message):

@@ -7,6 +7,7 @@ suite's own environment never sees them.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -77,6 +78,72 @@ class Procrastinate:
         if proc.returncode != 0:
             raise AssertionError("the procrastinate worker failed:\n%s" % output)
         return output
+
+    def stop_all(self):
+        for proc in self.workers:
+            stop(proc)
+
+
+def node_with(name, *packages):
+    """(node, directory): Node.js 22 and PACKAGES at the npm registry's current release, in a directory of their own.
+
+    pg-boss 12 needs Node.js 22.12 or later; the machine's own node may be older, so
+    Node.js itself comes from npm too (the node-linux-<arch> package: the binary, no install script).
+    """
+    home = LIBRARIES / name
+    home.mkdir(parents=True, exist_ok=True)
+    arch = {"x86_64": "x64", "aarch64": "arm64"}[os.uname().machine]
+    runtime = "node-linux-%s" % arch
+    npm = ["npm", "install", "--prefix", str(home), "--no-audit", "--no-fund", "--loglevel=error"]
+    steps = [[*npm, "%s@22" % runtime], [*npm, *("%s@latest" % package for package in packages)]]
+    node_bin = home / "node_modules" / runtime / "bin"
+    # npm resolves packages against the node that runs it: Node.js 22 for the second step.
+    env = dict(os.environ, PATH="%s:%s" % (node_bin, os.environ["PATH"]))
+    for step in steps:
+        completed = subprocess.run(step, capture_output=True, text=True, env=env, timeout=600, check=False)
+        if completed.returncode != 0:
+            raise AssertionError("npm could not install %s:\n%s" % (" ".join(step[7:]), completed.stderr))
+    return str(node_bin / "node"), home
+
+
+class PgBoss:
+    """pg-boss on database DB of SERVER: its commands (tests/support/queue_apps/pgboss_app.mjs) and its workers."""
+
+    def __init__(self, node, home, server, db):
+        self.node = node
+        # Node resolves the app's imports from where the file lies: beside the installed packages.
+        self.app = home / "pgboss_app.mjs"
+        shutil.copyfile(APPS / "pgboss_app.mjs", self.app)
+        self.env = dict(
+            os.environ, PGHOST=str(server.socket_dir), PGPORT=str(server.port), PGUSER="postgres", PGDATABASE=db
+        )
+        self.workers = []
+
+    def call(self, *args):
+        completed = subprocess.run(
+            [self.node, str(self.app), *map(str, args)],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=120,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise AssertionError("pgboss_app %s failed:\n%s" % (" ".join(map(str, args)), completed.stderr))
+        return json.loads(completed.stdout.splitlines()[-1])
+
+    def worker(self, queue, batch=1, slow_seconds=3600):
+        """The library's own worker on QUEUE, in a process group of its own (so a kill reaches only it)."""
+        proc = subprocess.Popen(
+            [self.node, str(self.app), "worker", queue, str(batch)],
+            env=dict(self.env, SLOW_SECONDS=str(slow_seconds)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.workers.append(proc)
+        return proc
 
     def stop_all(self):
         for proc in self.workers:

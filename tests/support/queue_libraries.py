@@ -37,6 +37,16 @@ def python_with(name, *requirements):
     return str(venv / "bin" / "python")
 
 
+def app_command(app, args, env):
+    """What one command of a queue app (APP: its interpreter and file) printed last, as JSON."""
+    completed = subprocess.run(
+        [*app, *map(str, args)], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    if completed.returncode != 0:
+        raise AssertionError("%s %s failed:\n%s" % (Path(app[-1]).name, " ".join(map(str, args)), completed.stderr))
+    return json.loads(completed.stdout.splitlines()[-1])
+
+
 class Procrastinate:
     """procrastinate on database DSN: its commands (tests/support/queue_apps/procrastinate_app.py) and its workers."""
 
@@ -46,17 +56,7 @@ class Procrastinate:
         self.workers = []
 
     def call(self, *args):
-        completed = subprocess.run(
-            [self.python, str(APPS / "procrastinate_app.py"), *map(str, args)],
-            capture_output=True,
-            text=True,
-            env=self.env,
-            timeout=120,
-            check=False,
-        )
-        if completed.returncode != 0:
-            raise AssertionError("procrastinate_app %s failed:\n%s" % (" ".join(map(str, args)), completed.stderr))
-        return json.loads(completed.stdout)
+        return app_command([self.python, str(APPS / "procrastinate_app.py")], args, self.env)
 
     def worker(self, queue, concurrency=1, slow_seconds=3600, burst=False):
         """The library's own worker on QUEUE, in a process group of its own (so a kill reaches only it)."""
@@ -120,17 +120,7 @@ class PgBoss:
         self.workers = []
 
     def call(self, *args):
-        completed = subprocess.run(
-            [self.node, str(self.app), *map(str, args)],
-            capture_output=True,
-            text=True,
-            env=self.env,
-            timeout=120,
-            check=False,
-        )
-        if completed.returncode != 0:
-            raise AssertionError("pgboss_app %s failed:\n%s" % (" ".join(map(str, args)), completed.stderr))
-        return json.loads(completed.stdout.splitlines()[-1])
+        return app_command([self.node, str(self.app)], args, self.env)
 
     def worker(self, queue, batch=1, slow_seconds=3600):
         """The library's own worker on QUEUE, in a process group of its own (so a kill reaches only it)."""

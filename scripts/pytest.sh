@@ -6,5 +6,9 @@ source "$(dirname "$0")/lib.sh"
 venv_activate
 cd "$STEADYOPS_ROOT"
 
-step "pytest ${*:-tests}"
-exec python -m pytest "${@:-tests}"
+if [ "$#" -eq 0 ]; then
+  # The whole suite, as make test runs it: its slowest tests are printed, so a stage that grew says where.
+  set -- --durations=15 tests
+fi
+step "pytest $*"
+exec python -m pytest "$@"

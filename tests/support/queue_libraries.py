@@ -95,14 +95,14 @@ def node_with(name, *packages):
     arch = {"x86_64": "x64", "aarch64": "arm64"}[os.uname().machine]
     runtime = "node-linux-%s" % arch
     npm = ["npm", "install", "--prefix", str(home), "--no-audit", "--no-fund", "--loglevel=error"]
-    steps = [[*npm, "%s@22" % runtime], [*npm, *("%s@latest" % package for package in packages)]]
+    steps = [["%s@22" % runtime], ["%s@latest" % package for package in packages]]
     node_bin = home / "node_modules" / runtime / "bin"
     # npm resolves packages against the node that runs it: Node.js 22 for the second step.
     env = dict(os.environ, PATH="%s:%s" % (node_bin, os.environ["PATH"]))
-    for step in steps:
-        completed = subprocess.run(step, capture_output=True, text=True, env=env, timeout=600, check=False)
+    for wanted in steps:
+        completed = subprocess.run([*npm, *wanted], capture_output=True, text=True, env=env, timeout=600, check=False)
         if completed.returncode != 0:
-            raise AssertionError("npm could not install %s:\n%s" % (" ".join(step[7:]), completed.stderr))
+            raise AssertionError("npm could not install %s:\n%s" % (" ".join(wanted), completed.stderr))
     return str(node_bin / "node"), home
 
 

@@ -26,7 +26,7 @@ import * as plans from 'pg-boss/dist/plans.js'
 
 const SCHEMA = 'pgboss'
 // Two retries: a job's third failed run fails it for good.
-export const QUEUES = {
+const QUEUES = {
   work: { retryLimit: 2, expireInSeconds: 60 },
   // Runs for up to an hour: a worker may hold its job that long and still be alive.
   live: { retryLimit: 2, expireInSeconds: 3600 },
@@ -87,24 +87,13 @@ async function oldJobs (queue) {
   // The library's own sweep statement (one batch, as large as the queue), run in our transaction and
   // rolled back: the rows it would delete now. It comes wrapped in BEGIN ... COMMIT of its own,
   // which would commit ours, so the wrapper is left out.
-  const table = await tableOf(queue)
-  const sweep = plans.deletion(SCHEMA, table, queue, { batchSize: 1000000, noAdvisoryLocks: true })
-    .replace(/^\s*BEGIN;/, '').replace(/COMMIT;\s*$/, '')
   return inRolledBackTransaction(async (client) => {
+    const { rows } = await client.query(`SELECT table_name FROM ${SCHEMA}.queue WHERE name = $1`, [queue])
+    const sweep = plans.deletion(SCHEMA, rows[0].table_name, queue, { batchSize: 1000000, noAdvisoryLocks: true })
+      .replace(/^\s*BEGIN;/, '').replace(/COMMIT;\s*$/, '')
     const results = [].concat(await client.query(sweep))
     return results[results.length - 1].rows[0].deleted
   })
-}
-
-async function tableOf (queue) {
-  const client = new pg.Client(connection)
-  await client.connect()
-  try {
-    const { rows } = await client.query(`SELECT table_name FROM ${SCHEMA}.queue WHERE name = $1`, [queue])
-    return rows[0].table_name
-  } finally {
-    await client.end()
-  }
 }
 
 async function main ([command, ...args]) {

@@ -41,24 +41,31 @@ UNIT_SUFFIXES = (".service", ".scope", ".socket", ".mount", ".swap")
 class Owner(object):
     """What a process belongs to, as systemd sees it."""
 
-    __slots__ = ("kind", "unit", "inner")
+    __slots__ = ("kind", "unit", "inner", "leftover")
 
     def __init__(self, kind, unit=None, inner=None):
         self.kind = kind
         self.unit = unit  # the system unit (or container scope), or None
         self.inner = inner  # below the unit: a user unit, a delegated sub-cgroup, a container's own unit
+        # Why a process in a service's cgroup is not part of the service's current run (_leftovers.mark).
+        self.leftover = None
 
     @property
     def restarted_by_systemd(self):
-        """Processes systemd may start again: signalling one by pid does not free anything for long."""
-        return self.kind in (SERVICE, USER, UNIT)
+        """Processes systemd may start again: signalling one by pid does not free anything for long.
+
+        A leftover of a service is not: the service's next start leaves it where it is.
+        """
+        return self.kind in (SERVICE, USER, UNIT) and not self.leftover
 
     @property
     def is_foreign(self):
         """Not this host's to touch: a container, or a cgroup outside this host's systemd tree."""
         return self.kind == CONTAINER
 
-    def describe(self):
+    def describe(self):  # noqa: PLR0911 - one phrase per kind of owner
+        if self.leftover:
+            return "a leftover in the control group of %s (%s)" % (self.unit, self.leftover)
         if self.kind == CONTAINER:
             return "a container (%s)" % (self.inner or self.unit or "another PID namespace")
         if self.kind == USER:
@@ -72,7 +79,7 @@ class Owner(object):
         return "no unit"
 
     def as_dict(self):
-        return {"kind": self.kind, "unit": self.unit, "inner": self.inner}
+        return {"kind": self.kind, "unit": self.unit, "inner": self.inner, "leftover": self.leftover}
 
 
 def manager_root(pid1_cgroup):

@@ -8,7 +8,8 @@ Shared by the port_free module, the free_port.py pre-start helper that units
 run on the hosts, and the health check. Standard library only.
 
 A holder is one of:
-- a process of the rightful owner (a unit and the sockets that activate it): kept;
+- a process of the rightful owner (a unit and the sockets that activate it): kept,
+  unless it is a leftover of the unit's earlier run (_leftovers);
 - a process systemd would start again (a service, a user unit, a delegated
   subtree) or a socket systemd listens on for a unit: only ever stopped as a
   unit, and only when the caller's allow_units names it;
@@ -21,7 +22,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 try:
-    from ansible_collections.steadyops.stack.plugins.module_utils import _procfs, _systemd
+    from ansible_collections.steadyops.stack.plugins.module_utils import _leftovers, _procfs, _systemd
     from ansible_collections.steadyops.stack.plugins.module_utils._owners import in_control_group
     from ansible_collections.steadyops.stack.plugins.module_utils._process_policy import (
         normalize_unit,
@@ -29,6 +30,7 @@ try:
         refusal,
     )
 except ImportError:  # copied next to _procfs.py on a host
+    import _leftovers  # type: ignore[no-redef]
     import _procfs  # type: ignore[no-redef]
     import _systemd  # type: ignore[no-redef]
     from _owners import in_control_group  # type: ignore[no-redef]
@@ -53,7 +55,8 @@ class Owner(object):
             self.control_groups = systemd.control_groups(self.units)
 
     def holds(self, process):
-        if not self.units:
+        if not self.units or (process.owner is not None and process.owner.leftover):
+            # A leftover of the owner's earlier run holds the port against the owner: the outage itself.
             return False
         if self.control_groups:
             # systemd's own answer: a process of a same-named sub-cgroup elsewhere is not ours.
@@ -85,11 +88,11 @@ def current_holders(ports, protocol="tcp", address=None, owner=None, proc=_procf
     by_pid, ownerless = _procfs.port_holders(ports, protocol, address, proc)
     root = _procfs.manager_root(proc)
     sockets_by_port = systemd.socket_units(set(ports)) if 1 in by_pid else {}
+    processes = [p for p in (_procfs.read_process(pid, proc, root=root) for pid in sorted(by_pid)) if p is not None]
+    _leftovers.mark(processes, proc, systemd)
     holders, kept = [], []
-    for pid in sorted(by_pid):
-        process = _procfs.read_process(pid, proc, root=root)
-        if process is None:
-            continue  # exited while we looked
+    for process in processes:
+        pid = process.pid
         holder = Holder(process, by_pid[pid])
         if pid == 1:
             holder.units = _socket_units(holder.sockets, sockets_by_port)
@@ -158,7 +161,11 @@ def judge(holders, selection, protect, proc=_procfs.PROC, self_tree=None):
                 % (who, process.unit, allow_units, process.unit, (" and " + " and ".join(missing)) if missing else "")
             )
             continue
-        missing = selection.mismatches(process)
+        # allow_units names units; a process in none is allowed by the other kinds alone.
+        skip = ("units",) if process.unit is None else ()
+        missing = selection.mismatches(process, skip)
+        if not selection.given(skip):
+            missing = [selection.any_hint(process)]
         if missing:
             holder.action = REFUSE
             holder.why = "%s and is not allowed; to allow it, set %s." % (who, " and ".join(missing))

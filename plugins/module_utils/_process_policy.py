@@ -117,28 +117,77 @@ class Selection(object):
     def is_empty(self):
         return not (self.cmdline or self.exe or self.users or self.units or self.cwd)
 
-    def mismatches(self, process):
-        """The kinds this process fails, each with the parameter value that would let it pass."""
+    def given(self, skip=()):
+        """The kinds the caller gave, less those in skip."""
+        kinds = {"cmdline": self.cmdline, "exe": self.exe, "cwd": self.cwd, "users": self.users, "units": self.units}
+        return [kind for kind, values in kinds.items() if values and kind not in skip]
+
+    def mismatches(self, process, skip=()):
+        """The kinds this process fails (less those in skip), each with a value that would let it pass.
+
+        Every hint is a value this selection accepts: a pattern that matches nothing would be refused
+        (compile_patterns), so a blank command line is pointed at other kinds.
+        """
         failed = []
-        if self.cmdline and not any(p.search(process.command) for p in self.cmdline):
-            failed.append("%s: ['%s']" % (self.names["cmdline"], _example_pattern(process)))
-        if self.exe and not (process.exe and any(p.search(process.exe) for p in self.exe)):
-            failed.append("%s: [%r]" % (self.names["exe"], process.exe or "<unreadable>"))
-        if self.cwd and not (process.cwd and any(p.search(process.cwd) for p in self.cwd)):
-            failed.append("%s: [%r]" % (self.names["cwd"], process.cwd or "<unreadable>"))
-        if self.users and process.user not in self.users and str(process.uid) not in self.users:
-            failed.append("%s: [%r]" % (self.names["users"], process.user))
-        if self.units and process.unit not in self.units:
-            failed.append("%s: [%r]" % (self.names["units"], process.unit or "<no unit>"))
+        if "cmdline" not in skip and self.cmdline and not any(p.search(process.command) for p in self.cmdline):
+            failed.append(self._cmdline_hint(process))
+        if "exe" not in skip and self.exe and not (process.exe and any(p.search(process.exe) for p in self.exe)):
+            failed.append(self._exe_hint(process))
+        if "cwd" not in skip and self.cwd and not (process.cwd and any(p.search(process.cwd) for p in self.cwd)):
+            failed.append(
+                "%s: [%s]"
+                % (self.names["cwd"], quote("^%s$" % re.escape(process.cwd)) if process.cwd else "<unreadable>")
+            )
+        if "users" not in skip and self.users and process.user not in self.users and str(process.uid) not in self.users:
+            failed.append("%s: [%s]" % (self.names["users"], quote(process.user)))
+        if "units" not in skip and self.units and process.unit not in self.units:
+            if process.unit:
+                failed.append("%s: [%s]" % (self.names["units"], quote(process.unit)))
+            else:
+                failed.append("%s without %s (it runs in no unit)" % (self.names["cmdline"], self.names["units"]))
         return failed
+
+    def any_hint(self, process):
+        """Values of the kinds that would select this process, for one that no kind given can name."""
+        pattern = _example_pattern(process)
+        hints = ["%s: [%s]" % (self.names["cmdline"], quote(pattern))] if pattern else []
+        if process.exe:
+            hints.append(self._exe_hint(process))
+        hints.append("%s: [%s]" % (self.names["users"], quote(process.user)))
+        return " or ".join(hints)
+
+    def _cmdline_hint(self, process):
+        pattern = _example_pattern(process)
+        if pattern:
+            return "%s: [%s]" % (self.names["cmdline"], quote(pattern))
+        # A blank command line: only a pattern that matches everything would find it.
+        return "%s (its command line is blank) or %s: [%s] instead of %s" % (
+            self._exe_hint(process),
+            self.names["users"],
+            quote(process.user),
+            self.names["cmdline"],
+        )
+
+    def _exe_hint(self, process):
+        if not process.exe:
+            return "%s: [%s] (its executable is unreadable)" % (self.names["users"], quote(process.user))
+        return "%s: [%s]" % (self.names["exe"], quote("^%s$" % re.escape(process.exe)))
 
     def matches(self, process):
         return not self.is_empty and not self.mismatches(process)
 
 
+def quote(value):
+    """A value as a YAML single-quoted string: what a user pastes into a playbook reads back as it is."""
+    return "'%s'" % str(value).replace("'", "''")
+
+
 def _example_pattern(process):
-    """A pattern that matches this process's program, for error messages."""
-    argv0 = process.cmdline[0] if process.cmdline else process.comm or ""
+    """A pattern that matches this process's program, for error messages ('' when it has no name)."""
+    if not process.cmdline:
+        # No argv at all: the command reads "[comm]" (Process.command).
+        return r"^\[%s\]$" % re.escape(process.comm) if process.comm else ""
+    argv0 = process.cmdline[0]
     # Programs that set a title ("next-server (v14.2.3)") are named by its first word.
     program = os.path.basename(argv0.split()[0]) if argv0.strip() else ""
     # Escape only what is special in a regex, so the hint reads like the program name.
@@ -179,7 +228,13 @@ def is_login_shell(process):
 
 
 def in_unit(process, unit, control_groups):
-    """Whether process runs inside `unit`: by the ControlGroup systemd reports, else by its cgroup path."""
+    """Whether process runs inside `unit`: by the ControlGroup systemd reports, else by its cgroup path.
+
+    A leftover of the unit's earlier run (_leftovers.mark) is outside it: systemd reports an inactive
+    unit's ControlGroup all the same.
+    """
+    if process.owner is not None and process.owner.leftover and process.unit == normalize_unit(unit):
+        return False
     control_group = (control_groups or {}).get(unit)
     if control_group:
         return in_control_group(process.cgroup, control_group)

@@ -371,6 +371,24 @@ def start_ticks_of(pid, proc=PROC):
         return None
 
 
+def ancestor_pids(pid, proc=PROC):
+    """pid's parent, grandparent, ... up to PID 1, read from /proc one process at a time.
+
+    Cheaper than a whole process table when only one line of ancestry matters.
+    """
+    seen = []
+    current = pid
+    while True:
+        try:
+            parent = parse_stat(_read_text(os.path.join(proc, str(current), "stat")))["ppid"]
+        except (IOError, OSError, ValueError, IndexError):
+            return seen
+        if not parent or parent in seen or parent == pid:
+            return seen
+        seen.append(parent)
+        current = parent
+
+
 def ancestors(pid, table):
     """pid's parent, grandparent, … up to PID 1, from a process table."""
     seen = []
@@ -461,18 +479,29 @@ def _plain(address):
     return address.ipv4_mapped or address if address.version == 6 else address
 
 
-def address_matches(bound, wanted):
-    """Whether a socket bound to `bound` (text) takes traffic for any of `wanted` (parse_address()).
+def address_matches(bound, wanted, v6only=None):
+    """Whether a socket bound to `bound` (text) blocks a bind to any of `wanted` (parse_address()) on its port.
 
-    A wildcard takes all of its family; an IPv6 wildcard takes IPv4 too unless
-    the socket is IPv6-only, which /proc does not tell, so it counts.
+    As the kernel decides: a wildcard takes every address of its family; an
+    IPv6 wildcard takes IPv4 too unless the socket is IPv6-only (v6only, from
+    sock_diag; None, unknown, counts as taking it); a bind to "::" is
+    dual-stack (Node's listen(port)), so any IPv4 socket blocks it too; an
+    IPv4-mapped address (::ffff:a.b.c.d) is that IPv4 address.
     """
     if wanted is None:
         return True
     address = _plain(ipaddress.ip_address(bound))
-    if address.is_unspecified:
-        return address.version == 6 or any(w.version == 4 for w in wanted)
-    return address in wanted
+    return any(_blocks(address, v6only, want) for want in wanted)
+
+
+def _blocks(bound, v6only, want):
+    if bound.version == 4:
+        if want.version == 4:
+            return bound.is_unspecified or want.is_unspecified or bound == want
+        return want.is_unspecified
+    if bound.is_unspecified:
+        return want.version == 6 or not v6only
+    return want.version == 6 and (want.is_unspecified or bound == want)
 
 
 # Names of the first fds, made once: a scan reads tens of thousands of them.
@@ -655,7 +684,9 @@ def port_holders(ports, protocol="tcp", address=None, proc=PROC):
     protocols = ("tcp", "udp") if protocol == "both" else (protocol,)
     if isinstance(address, str):
         address = parse_address(address)
-    found = [s for s in sockets(protocols, ports, proc) if address_matches(s["local_address"], address)]
+    found = [
+        s for s in sockets(protocols, ports, proc) if address_matches(s["local_address"], address, s.get("v6only"))
+    ]
     # Inode 0 is a socket no file refers to any more; it has no owner to find.
     owners = socket_owners([s["inode"] for s in found if s["inode"]], proc)
     by_pid, ownerless = {}, []

@@ -55,6 +55,9 @@ _MESSAGE = struct.Struct("=BBBB")
 _PORTS = struct.Struct("!HH")
 _TAIL = struct.Struct("=IIIII")
 _SOCKID_LEN = 48  # sport, dport, src[16], dst[16], ifindex, cookie[2]
+_MESSAGE_SIZE = 4 + _SOCKID_LEN + 20  # struct inet_diag_msg; its attributes follow
+_ATTR = struct.Struct("=HH")
+INET_DIAG_SKV6ONLY = 11
 
 
 class Unsupported(OSError):
@@ -87,7 +90,21 @@ def socket_entry(protocol, family, local, remote, raw_state, uid, inode):
         "raw_state": raw_state,
         "uid": uid,
         "inode": inode,
+        # Whether an IPv6 socket is IPv6-only; None where the reader cannot tell (/proc/net, IPv4).
+        "v6only": None,
     }
+
+
+def _attributes(payload, offset):
+    """{type: value bytes} of the netlink attributes after the fixed message."""
+    found = {}
+    while offset + _ATTR.size <= len(payload):
+        length, kind = _ATTR.unpack_from(payload, offset)
+        if length < _ATTR.size:
+            break
+        found[kind] = payload[offset + _ATTR.size : offset + length]
+        offset += (length + 3) & ~3
+    return found
 
 
 def _parse(payload, protocol_name, family_number):
@@ -97,7 +114,12 @@ def _parse(payload, protocol_name, family_number):
     src = socket.inet_ntop(family, payload[8 : 8 + size])
     dst = socket.inet_ntop(family, payload[24 : 24 + size])
     uid, inode = _TAIL.unpack_from(payload, 4 + _SOCKID_LEN)[3:5]
-    return socket_entry(protocol_name, family_number, (src, sport), (dst, dport), "%02X" % state, uid, inode)
+    entry = socket_entry(protocol_name, family_number, (src, sport), (dst, dport), "%02X" % state, uid, inode)
+    if family == socket.AF_INET6:
+        # The kernel adds IPV6_V6ONLY to every IPv6 socket's reply: an IPv6-only [::] leaves IPv4 free.
+        flag = _attributes(payload, _MESSAGE_SIZE).get(INET_DIAG_SKV6ONLY)
+        entry["v6only"] = bool(flag[0]) if flag else None
+    return entry
 
 
 def _receive(sock, seq, protocol_name, family_number):

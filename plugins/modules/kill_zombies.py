@@ -21,6 +21,9 @@ description:
     O(final_signal) after O(grace) seconds (the orphaned C(next-server) that kept port 3000 after its
     unit restarted). Only on hosts whose PID 1 is systemd; elsewhere every process is outside every
     unit, and the module refuses.
+  - A leftover in the unit's own control group counts as outside it - a process left there while the unit
+    is inactive, failed or waiting to restart, or one that is not of the unit's current run (what
+    C(KillMode=process) leaves behind when the unit stops). Its RV(strays[].owner) says so.
   - A process is never a stray when it belongs to something systemd manages (another service, a user
     unit, a service's delegated subtree), runs in a container or another PID namespace, is a login
     shell, or runs in a login session while the stray entry names no O(strays[].users). Such processes
@@ -198,7 +201,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.steadyops.stack.plugins.module_utils import _procfs, _signals, _systemd
+from ansible_collections.steadyops.stack.plugins.module_utils import _leftovers, _procfs, _signals, _systemd
 from ansible_collections.steadyops.stack.plugins.module_utils._process_policy import (
     PolicyError,
     Selection,
@@ -262,6 +265,10 @@ class Reaper(object):
                 **self.result,
             )
         control_groups = _systemd.control_groups([unit for unit, _selection in self.stray_specs])
+        # A match inside a stopped unit's cgroup is that unit's leftover, a stray like any other.
+        _leftovers.mark(
+            [p for p in table.values() if any(sel.matches(p) for _unit, sel in self.stray_specs)], self.proc
+        )
         strays, skipped = plan_strays(table, self.stray_specs, self_tree, self.protect, control_groups)
         for process, unit, why in skipped:
             self.result["left_alone"].append(dict(process.as_dict(), expected_unit=unit, reason=why))

@@ -23,8 +23,16 @@ description:
     back. It is stopped as a unit with C(systemctl stop), only when O(allow_units) names its system unit.
     A port systemd itself listens on for a socket unit is freed by stopping that socket unit and the
     services it starts, only when O(allow_units) names one of them.
+  - A unit is stopped within O(grace) and O(timeout), whatever its own C(TimeoutStopSec) says - the stop
+    is queued without waiting, C(systemctl kill --signal=SIGKILL) follows after O(grace) when O(final_signal)
+    allows it, and at O(timeout) the task fails naming each unit and its state.
+  - A leftover in a service's control group (the unit is inactive, failed or waiting to restart, or the
+    process is not of its current run - what C(KillMode=process) leaves behind) is not the service's - it is
+    never kept for O(owner_unit) and nothing would restart it, so it is signalled by pid when the caller's
+    selection matches it (O(allow_units) naming its unit counts).
   - Any other holder (an orphan in a login session or a scope) that matches everything the caller gave
-    is signalled through a pidfd, escalating after O(grace).
+    is signalled through a pidfd, escalating after O(grace). O(allow_units) does not apply to a process
+    that runs in no unit; the other kinds decide.
   - When any holder is not allowed, the module fails before changing anything, naming the holder (pid,
     user, command line, what it belongs to) and the parameter that would allow it.
   - After the holders are gone the port must stay free for a settle time longer than the restart delay of
@@ -64,8 +72,10 @@ options:
     default: tcp
   address:
     description:
-      - Only sockets bound to this local address count, plus wildcard sockets (V(0.0.0.0), V(::)), which
-        also take the port on this address.
+      - Only sockets that would block a bind to this address count, as the kernel decides - a wildcard
+        (V(0.0.0.0), V(::)) blocks every address of its family, an IPv6 wildcard blocks IPv4 too unless it is
+        IPv6-only, and V(::) is taken as a dual-stack bind (as Node's C(listen(port)) makes), which any IPv4
+        socket on the port blocks.
       - An IPv4 or IPv6 address, compared as an address (V(0:0:0:0:0:0:0:1) is V(::1)), or V(localhost) for
         both loopback addresses. Anything else is refused.
     type: str
@@ -205,6 +215,14 @@ stopped_units:
   returned: always
   type: list
   elements: str
+stop_steps:
+  description:
+    - What was done to stop O(allow_units)' units, bounded by O(grace) and O(timeout) whatever a unit's own
+      C(TimeoutStopSec) says - the stop queued without waiting, then C(systemctl kill --signal=SIGKILL) after
+      O(grace) when O(final_signal) allows it.
+  returned: when units were stopped
+  type: list
+  elements: str
 settle:
   description: Seconds the freed ports were watched to stay free (longer than any restart delay involved).
   returned: always
@@ -308,19 +326,47 @@ class PortFreer(object):
             time.sleep(WAIT_STEP)
 
     def stop_units(self, units):
-        ok, message = _systemd.stop(units)
+        """Stop the units within grace and timeout, whatever their own TimeoutStopSec says."""
+        ok, left, done = _systemd.stop_within(
+            units, self.grace, self.module.params["timeout"], kill=bool(self.final_signal)
+        )
+        self.result["stop_steps"] = done
         if not ok:
-            self.fail("systemctl stop %s failed: %s" % (" ".join(units), message))
+            states = ", ".join("%s is %s" % item for item in sorted(left.items()))
+            escalation = (
+                "SIGKILL followed after grace %.1fs" % self.grace
+                if self.final_signal
+                else "final_signal is none, so no SIGKILL was sent"
+            )
+            self.fail(
+                "Could not stop %s within timeout %.0fs: %s. systemctl stop sent each unit's stop signal, %s. "
+                "Look at the unit's journal (journalctl -u UNIT) for what keeps it up."
+                % (" ".join(units), self.module.params["timeout"], states or "systemctl refused", escalation)
+            )
         self.result["stopped_units"].extend(units)
 
     def report_retaken(self, holders, after):
+        sent = dict((o["pid"], o) for o in self.result["signalled"])
+
+        def what_was_sent(pid):
+            outcome = sent.get(pid)
+            if not outcome:
+                return "not signalled by this run"
+            return "sent %s, %s" % ("+".join(outcome["signals"]) or "nothing", outcome["outcome"])
+
         names = "; ".join(
-            "pid %d (%r, %s)" % (h.process.pid, h.process.short_command(), h.process.owner.describe()) for h in holders
+            "pid %d (%r, %s; %s)"
+            % (h.process.pid, h.process.short_command(), h.process.owner.describe(), what_was_sent(h.process.pid))
+            for h in holders
         )
-        self.fail(
-            "Port(s) %s %s by %s. Something starts it again: stop its unit (allow_units) rather than its process."
-            % (self.port_list(), after, names)
-        )
+        survivors = [h for h in holders if sent.get(h.process.pid, {}).get("outcome") == "survived"]
+        if survivors:
+            advice = "It survived %s: raise grace, or allow final_signal: SIGKILL." % (
+                "+".join(sent[survivors[0].process.pid]["signals"]) or "the signals"
+            )
+        else:
+            advice = "Something starts it again: stop its unit (allow_units) rather than its process."
+        self.fail("Port(s) %s %s by %s. %s" % (self.port_list(), after, names, advice))
 
     def run(self):
         self.started = time.time()

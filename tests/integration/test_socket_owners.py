@@ -10,6 +10,9 @@ def test_sock_diag_and_proc_net_agree(listeners):
     by_kernel = sorted(_sockdiag.sockets_on_ports(("tcp", "udp"), ports), key=lambda s: s["inode"])
     by_file = sorted(_procfs.sockets_from_proc_net(("tcp", "udp"), ports), key=lambda s: s["inode"])
     assert len(by_kernel) == 4
+    # Only the kernel tells whether an IPv6 socket is IPv6-only (listener.py sets it); /proc/net cannot.
+    assert [s.pop("v6only") for s in by_kernel] == [None if s["family"] == 4 else True for s in by_kernel]
+    assert [s.pop("v6only") for s in by_file] == [None] * 4
     assert by_kernel == by_file
 
 

@@ -1,6 +1,9 @@
 """What port_free does with each holder: signal it, stop its unit, or refuse, and why."""
 
+import re
+
 import pytest
+import yaml
 from ansible_collections.steadyops.stack.plugins.module_utils import _port_release
 from ansible_collections.steadyops.stack.plugins.module_utils._owners import classify
 from ansible_collections.steadyops.stack.plugins.module_utils._process_policy import Selection, protect_patterns
@@ -132,3 +135,70 @@ def test_without_systemd_to_ask_the_cgroup_path_decides():
 def test_a_socket_owner_includes_the_service_it_activates():
     owner = _port_release.Owner("legacy.socket", systemd=FakeSystemd(triggers={"legacy.socket": ["legacy.service"]}))
     assert owner.units == {"legacy.socket", "legacy.service"}
+
+
+def leftover(pid, cgroup, why="tms-frontend.service is inactive (dead)", **kwargs):
+    found = holder(pid, cgroup, **kwargs)
+    found.process.owner.leftover = why
+    return found
+
+
+def test_a_leftover_of_a_stopped_service_is_signalled_when_its_program_is_allowed():
+    (verdict,) = judge([leftover(4242, "/system.slice/tms-frontend.service")], cmdline=["next-server"])
+    assert verdict.action == "signal"
+
+
+def test_a_leftover_is_allowed_by_naming_its_unit():
+    (verdict,) = judge([leftover(4242, "/system.slice/tms-frontend.service")], units=["tms-frontend"])
+    assert verdict.action == "signal", "stopping an inactive unit would do nothing: the leftover is signalled"
+
+
+def test_a_leftover_is_never_kept_as_its_units_rightful_owner():
+    process = leftover(4242, "/system.slice/tms-frontend.service").process
+    owner = _port_release.Owner()
+    owner.units = {"tms-frontend.service"}
+    assert owner.holds(process) is False
+    process.owner.leftover = None
+    assert owner.holds(process) is True
+
+
+def hint_values(why):
+    """{option: [values]} from the 'set X: [...]' hints of a refusal, parsed as YAML would read them."""
+    found = {}
+    for option, value in re.findall(r"(allow_\w+): \[('(?:[^']|'')*')\]", why):
+        found.setdefault(option, []).append(yaml.safe_load(value))
+    return found
+
+
+SESSION = "/user.slice/user-998.slice/session-3.scope"
+
+
+@pytest.mark.parametrize(
+    ("cgroup", "cmdline", "selection"),
+    [
+        (SESSION, ("/opt/tms/bin/next-server", "server.py"), {"cmdline": ["uvicorn"]}),
+        (SESSION, ("   ",), {"cmdline": ["next-server"]}),  # a blank command line: no pattern may match it
+        (SESSION, (), {"cmdline": ["uvicorn"]}),  # no argv at all: the command reads [comm]
+        ("/", ("/opt/tms/bin/next-server", "server.py"), {"units": ["other-svc"]}),  # in no unit
+        (SESSION, ("/opt/tms/bin/next-server", "server.py"), {"cmdline": ["next-server"], "users": ["www-data"]}),
+    ],
+)
+def test_every_hint_is_a_value_that_then_allows_the_holder(cgroup, cmdline, selection):
+    orphan = holder(4242, cgroup, cmdline=cmdline)
+    orphan.process.exe = "/usr/bin/python3.11"
+    (refused,) = judge([orphan], **selection)
+    assert refused.action == "refuse"
+    hints = hint_values(refused.why)
+    assert hints, refused.why
+    blank = bool(cmdline) and not cmdline[0].strip()
+    for option, values in hints.items():
+        kind = option[len("allow_") :]
+        # The hint's value for its option, the caller's other kinds kept (a blank command line's hint
+        # says to use it instead of allow_cmdline).
+        fixed = dict(selection, **{kind: values})
+        if blank and kind != "cmdline":
+            fixed.pop("cmdline")
+        again = holder(4242, cgroup, cmdline=cmdline)
+        again.process.exe = orphan.process.exe
+        (allowed,) = judge([again], **fixed)
+        assert allowed.action == "signal", (option, values, allowed.why)

@@ -98,6 +98,10 @@ def test_parse_net_line_skips_header():
         ("127.0.0.1", "127.0.0.1", True),
         ("0.0.0.0", "127.0.0.1", True),
         ("0.0.0.0", "::1", False),  # an IPv4 wildcard takes no IPv6 traffic
+        ("0.0.0.0", "::", True),  # but blocks a dual-stack bind of [::] (Node's listen(port))
+        ("127.0.0.1", "::", True),
+        ("127.0.0.1", "0.0.0.0", True),  # a wildcard bind conflicts with every address of its family
+        ("::1", "::", True),
         ("::", "10.0.0.5", True),
         ("::ffff:10.0.0.5", "10.0.0.5", True),
         ("127.0.0.1", "10.0.0.5", False),
@@ -114,6 +118,14 @@ def test_parse_net_line_skips_header():
 )
 def test_address_matches(bound, wanted, matches):
     assert _procfs.address_matches(bound, _procfs.parse_address(wanted)) is matches
+
+
+@pytest.mark.parametrize(
+    ("wanted", "matches"),
+    [("127.0.0.1", False), ("0.0.0.0", False), ("::1", True), ("::", True)],
+)
+def test_an_ipv6_only_wildcard_leaves_ipv4_free(wanted, matches):
+    assert _procfs.address_matches("::", _procfs.parse_address(wanted), v6only=True) is matches
 
 
 @pytest.mark.parametrize("wanted", ["not-an-ip", "127.0.0.256", "example.com", "", "1.2.3.4/24"])

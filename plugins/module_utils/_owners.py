@@ -98,12 +98,6 @@ def _components(path):
     return [c for c in path.strip("/").split("/") if c]
 
 
-def _is_container_path(components):
-    if components and components[0] in _CONTAINER_DIRS:
-        return True
-    return any(_CONTAINER_UNIT.match(c) for c in components)
-
-
 def _inner_unit(rest):
     """The innermost unit-like name below a unit, or the sub-cgroup path when none looks like a unit."""
     for component in reversed(rest):
@@ -112,20 +106,37 @@ def _inner_unit(rest):
     return "/".join(rest) or None
 
 
-def classify(cgroup, root, pid_namespaces=1):  # noqa: PLR0911 - one answer per kind of owner
+def _container_of(components):
+    """The leading components that name the container a cgroup path lies in, or None."""
+    if components and components[0] in _CONTAINER_DIRS:
+        return tuple(components[:2])
+    for index, component in enumerate(components):
+        if _CONTAINER_UNIT.match(component):
+            return tuple(components[: index + 1])
+    return None
+
+
+def classify(cgroup, root, pid_namespaces=1, own=None):  # noqa: PLR0911 - one answer per kind of owner
     """The Owner of a process with this cgroup path, under a manager rooted at `root` (None: no systemd).
 
     pid_namespaces is the number of PID namespaces the process has a pid in
-    (the NSpid line of /proc/<pid>/status); more than one is a container.
+    (the NSpid line of /proc/<pid>/status); more than the reader's own is a
+    container. own is the reader's (cgroup, pid_namespaces): a process in the
+    reader's own container (the module runs in a plain container, say) is not
+    "another container".
     """
-    if pid_namespaces and pid_namespaces > 1:
+    own_cgroup, own_namespaces = own or (None, 1)
+    if pid_namespaces and pid_namespaces > max(own_namespaces or 1, 1):
         return Owner(CONTAINER, inner="another PID namespace")
     if cgroup is None:
         return Owner(UNKNOWN)
     parts = _components(cgroup)
     if root is None:
-        # No systemd on this host: nothing is a unit, but containers still show in the path.
-        return Owner(CONTAINER, inner=cgroup) if _is_container_path(parts) else Owner(NONE)
+        # No systemd on this host: nothing is a unit, but other containers still show in the path.
+        container = _container_of(parts)
+        if container and container != _container_of(_components(own_cgroup or "")):
+            return Owner(CONTAINER, inner=cgroup)
+        return Owner(NONE)
     base = _components(root)
     if parts[: len(base)] != base:
         return Owner(CONTAINER, inner=cgroup)  # outside this manager's tree

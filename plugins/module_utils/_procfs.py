@@ -281,6 +281,18 @@ def manager_root(proc=PROC):
 
 
 _UNSET = object()
+_OWN = {}
+
+
+def own_context(proc=PROC):
+    """(cgroup, number of PID namespaces) of this process: where "another container" is measured from."""
+    if proc not in _OWN:
+        try:
+            namespaces = parse_status(_read_text(os.path.join(proc, "self", "status")))["pid_namespaces"]
+        except (IOError, OSError):
+            namespaces = 1
+        _OWN[proc] = (read_cgroup("self", proc), namespaces)
+    return _OWN[proc]
 
 
 def _live_thread(base, pid):
@@ -346,7 +358,7 @@ def read_process(pid, proc=PROC, btime=None, ticks=None, root=_UNSET):
         exe_deleted=exe_deleted,
         cwd=_readlink(os.path.join(details, "cwd")),
         cgroup=cgroup,
-        owner=_owners.classify(cgroup, root, status["pid_namespaces"]),
+        owner=_owners.classify(cgroup, root, status["pid_namespaces"], own_context(proc)),
         pid_namespaces=status["pid_namespaces"],
         threads=status["threads"],
     )

@@ -59,6 +59,34 @@ def test_another_pid_namespace_is_a_container_whatever_the_cgroup():
 
 
 @pytest.mark.parametrize(
+    ("cgroup", "namespaces", "own", "kind"),
+    [
+        # The module runs in a plain container (no systemd, the host's cgroup namespace): its neighbours there
+        # share its PID namespace and cgroup, so they are not "another container".
+        ("/docker/0123abcd", 1, ("/docker/0123abcd", 1), "none"),
+        ("/system.slice/docker-0123abcd.scope", 1, ("/system.slice/docker-0123abcd.scope", 1), "none"),
+        # Another container is one all the same.
+        ("/docker/feedbeef", 1, ("/docker/0123abcd", 1), "container"),
+        ("/docker/0123abcd", 1, ("/", 1), "container"),
+        # PID namespaces are counted from the reader's own: inside a container its own are not nested.
+        ("/docker/0123abcd", 2, ("/docker/0123abcd", 2), "none"),
+        ("/docker/0123abcd", 3, ("/docker/0123abcd", 2), "container"),
+    ],
+)
+def test_a_container_is_measured_from_the_readers_own(cgroup, namespaces, own, kind):
+    assert _owners.classify(cgroup, None, namespaces, own).kind == kind
+
+
+def test_a_leftover_is_not_restarted_by_systemd_and_says_so():
+    owner = _owners.Owner("service", "tms-frontend.service")
+    owner.leftover = "tms-frontend.service is inactive (dead)"
+    assert owner.restarted_by_systemd is False
+    assert owner.describe() == (
+        "a leftover in the control group of tms-frontend.service (tms-frontend.service is inactive (dead))"
+    )
+
+
+@pytest.mark.parametrize(
     ("kind", "restarted"),
     [("service", True), ("user", True), ("unit", True), ("scope", False), ("session", False), ("none", False)],
 )

@@ -26,7 +26,6 @@ try:
     from ansible_collections.steadyops.stack.plugins.module_utils._owners import in_control_group
     from ansible_collections.steadyops.stack.plugins.module_utils._process_policy import (
         normalize_unit,
-        own_tree,
         refusal,
     )
 except ImportError:  # copied next to _procfs.py on a host
@@ -34,7 +33,7 @@ except ImportError:  # copied next to _procfs.py on a host
     import _procfs  # type: ignore[no-redef]
     import _systemd  # type: ignore[no-redef]
     from _owners import in_control_group  # type: ignore[no-redef]
-    from _process_policy import normalize_unit, own_tree, refusal  # type: ignore[no-redef]
+    from _process_policy import normalize_unit, refusal  # type: ignore[no-redef]
 
 KEEP, SIGNAL, STOP, REFUSE = "keep", "signal", "stop", "refuse"
 
@@ -128,8 +127,8 @@ def _who(holder):
 def judge(holders, selection, protect, proc=_procfs.PROC, self_tree=None):
     """Decide each holder's action: SIGNAL, STOP (its units) or REFUSE (with why). Returns holders."""
     if self_tree is None:
-        # Reading the whole process table costs; only a port with holders needs it.
-        self_tree = own_tree(_procfs.process_table(proc)) if holders else set()
+        # Only a port with holders needs it; read along this process's own ancestry and children.
+        self_tree = _procfs.own_tree_pids(proc=proc) if holders else set()
     allow_units = selection.names["units"]
     for holder in holders:
         process, who = holder.process, _who(holder)

@@ -1,7 +1,12 @@
 """Reading processes and socket owners from a fake /proc: the cases a live host rarely shows."""
 
+import subprocess
+import sys
+import time
+
 import pytest
 from ansible_collections.steadyops.stack.plugins.module_utils import _procfs
+from ansible_collections.steadyops.stack.plugins.module_utils._process_policy import own_tree
 from fake_proc import BTIME, FakeProc
 
 
@@ -160,3 +165,31 @@ def test_ancestors_and_descendants(proc):
     table = _procfs.process_table(str(proc.root))
     assert _procfs.ancestors(300, table) == [200, 100, 1]
     assert sorted(_procfs.descendants(100, table)) == [200, 300, 400]
+
+
+def test_the_own_tree_from_ancestry_equals_the_one_from_the_whole_table():
+    # A child with a grandchild of its own, both real processes of this test.
+    child = subprocess.Popen([sys.executable, "-c", "import subprocess; subprocess.run(['sleep', '30'])"])
+    try:
+        for _attempt in range(100):
+            if _procfs.children_of(child.pid):
+                break
+            time.sleep(0.02)
+        fast = _procfs.own_tree_pids()
+        assert child.pid in fast
+        assert set(_procfs.children_of(child.pid)) <= fast, "the grandchild too"
+        assert fast == own_tree(_procfs.process_table())
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_the_own_tree_falls_back_to_the_table_without_children_files(proc):
+    # A fake /proc has no task/<tid>/children files, as a kernel without CONFIG_PROC_CHILDREN.
+    proc.add_systemd()
+    proc.add(100, "sshd", ppid=1)
+    proc.add(200, "python3", ppid=100)
+    proc.add(300, "sleep", ppid=200)
+    proc.add(400, "other", ppid=1)
+    proc.add_thread(200, 200, "python3")
+    assert _procfs.own_tree_pids(200, str(proc.root)) == {1, 100, 200, 300}

@@ -189,6 +189,13 @@ class Run:
             )
             self.state["restarts"][name] = history
             return
+        # Stop first, then free the port, then start: a unit with KillMode=process (or none) leaves its
+        # children in its cgroup when it stops, and only once it is inactive are they leftovers that the
+        # port's helper may clear. A plain restart would leave them holding the port against the new start.
+        stopped = subprocess.run(["systemctl", "stop", unit], capture_output=True, text=True, check=False)
+        self.actions.append(
+            {"service": name, "action": "stop", "rc": stopped.returncode, "output": stopped.stderr.strip()}
+        )
         helper = os.path.join(os.path.dirname(os.path.abspath(__file__)), "free_port.py")
         if (
             self.config.get("free_port")
@@ -212,7 +219,7 @@ class Run:
                 }
             )
         subprocess.run(["systemctl", "reset-failed", unit], capture_output=True, check=False)
-        restarted = subprocess.run(["systemctl", "restart", unit], capture_output=True, text=True, check=False)
+        restarted = subprocess.run(["systemctl", "start", unit], capture_output=True, text=True, check=False)
         history.append(self.run_number)
         self.state["restarts"][name] = history
         self.actions.append(

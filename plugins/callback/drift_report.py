@@ -119,6 +119,21 @@ def diff_summary(result):
     return "changed"
 
 
+# TaskResult's public host, task and result attributes exist from ansible-core 2.19; before it (the
+# collection supports 2.16) the same objects are _host, _task and _result. Each is read the way the
+# running core has it, never through a try that hides a missing result.
+def _result_host(result):
+    return result.host if hasattr(result, "host") else result._host
+
+
+def _result_task(result):
+    return result.task if hasattr(result, "task") else result._task
+
+
+def _result_data(result):
+    return result.result if hasattr(result, "result") else result._result
+
+
 def _role_of(task):
     """The role a task came from (its FQCN), or None for a play's own tasks."""
     return task._role.get_name() if task._role else None
@@ -172,18 +187,18 @@ class CallbackModule(CallbackBase):
     def _record(self, result, data=None):
         if self.phase is None:
             return
-        host = self._host(result.host.get_name())
-        data = result.result if data is None else data
+        host = self._host(_result_host(result).get_name())
+        data = _result_data(result) if data is None else data
         if not data.get("changed") or isinstance(data.get("results"), list):
             return  # loops are recorded item by item
         entry = {
-            "role": _role_of(result.task),
+            "role": _role_of(_result_task(result)),
             "task": result.task_name,
             "item": item_label(data),
             "summary": diff_summary(data),
         }
         # A handler acts on what changed (a restart after a new unit file): a consequence, not drift.
-        if isinstance(result.task, Handler):
+        if isinstance(_result_task(result), Handler):
             entry["phase"] = self.phase
             key = "handlers"
         else:
@@ -193,8 +208,8 @@ class CallbackModule(CallbackBase):
     def _record_failure(self, result):
         if self.phase is None:
             return
-        self._host(result.host.get_name())["failed"].append(
-            {"role": _role_of(result.task), "task": result.task_name, "phase": self.phase}
+        self._host(_result_host(result).get_name())["failed"].append(
+            {"role": _role_of(_result_task(result)), "task": result.task_name, "phase": self.phase}
         )
 
     def v2_runner_on_ok(self, result):
@@ -203,13 +218,18 @@ class CallbackModule(CallbackBase):
     def v2_runner_item_on_ok(self, result):
         self._record(result)
 
+    def v2_runner_on_skipped(self, result):
+        # The host answered: the report covers it (drift.yml fails a host the report does not cover).
+        if self.phase is not None:
+            self._host(_result_host(result).get_name())
+
     def v2_runner_on_failed(self, result, ignore_errors=False):
         if not ignore_errors:
             self._record_failure(result)
 
     def v2_runner_on_unreachable(self, result):
         if self.phase is not None:
-            self._host(result.host.get_name())["unreachable"] = True
+            self._host(_result_host(result).get_name())["unreachable"] = True
 
     def summary(self):
         check_only = bool(context.CLIARGS.get("check"))

@@ -8,6 +8,7 @@ import yaml
 from support.playbook import run_local
 
 ROOT = Path(__file__).resolve().parents[2]
+VERDICT = ROOT / "playbooks" / "tasks" / "drift_verdict.yml"
 CANARY = "canary-drift-5be1-do-not-print"
 
 
@@ -72,13 +73,20 @@ def write_playbook(tmp_path, work):
                 }
             ],
         },
+        {
+            "name": "Say whether anything drifted (drift.yml's own verdict)",
+            "hosts": "localhost",
+            "gather_facts": False,
+            "tasks": [{"name": "Verdict", "ansible.builtin.include_tasks": str(VERDICT)}],
+        },
     ]
     path = tmp_path / "drift.yml"
     path.write_text(yaml.safe_dump(plays, sort_keys=False))
     return path
 
 
-def run(playbook, reports, enabled=True, keep=50, *flags):
+def run(playbook, reports, enabled=True, keep=50, *flags, drifted=False):
+    """ansible-playbook's output; its exit status says whether the host drifted (2), as drift.yml's does."""
     env = {
         "STEADYOPS_REPORT_DIR": str(reports),
         "STEADYOPS_DRIFT_KEEP_RUNS": str(keep),
@@ -86,7 +94,7 @@ def run(playbook, reports, enabled=True, keep=50, *flags):
     }
     unset = ["STEADYOPS_DRIFT_RUN"] + ([] if enabled else ["ANSIBLE_CALLBACKS_ENABLED"])
     status, output = run_local(playbook, *flags, env=env, unset=unset, cwd=str(playbook.parent))
-    assert status == 0, output
+    assert status == (2 if drifted else 0), output
     return output
 
 
@@ -112,8 +120,9 @@ def latest(reports):
 
 def test_a_drift_run_reports_each_drifted_item_then_what_it_corrected(tmp_path):
     work, reports = drifted_host(tmp_path), tmp_path / "reports"
-    output = run(write_playbook(tmp_path, work), reports)
+    output = run(write_playbook(tmp_path, work), reports, drifted=True)
     run_dir, summary, host = latest(reports)
+    assert "localhost had drifted: 4 item(s) found, 4 corrected." in output
 
     assert summary["drifted_hosts"] == ["localhost"]
     assert summary["hosts"]["localhost"] == {"drifted": 4, "corrected": 4, "failed": 0, "unreachable": False}
@@ -137,7 +146,7 @@ def test_a_drift_run_reports_each_drifted_item_then_what_it_corrected(tmp_path):
 def test_a_second_run_finds_no_drift_and_check_mode_says_nothing_changed(tmp_path):
     work, reports = drifted_host(tmp_path), tmp_path / "reports"
     playbook = write_playbook(tmp_path, work)
-    run(playbook, reports)
+    run(playbook, reports, drifted=True)
     output = run(playbook, reports, True, 50, "--check")
     _run_dir, summary, host = latest(reports)
     assert summary["drifted_hosts"] == []
@@ -151,11 +160,31 @@ def test_a_second_run_finds_no_drift_and_check_mode_says_nothing_changed(tmp_pat
 def test_old_runs_are_pruned_and_nothing_is_written_when_the_callback_is_off(tmp_path):
     work, reports = drifted_host(tmp_path), tmp_path / "reports"
     playbook = write_playbook(tmp_path, work)
-    for _run in range(3):
-        run(playbook, reports, True, 2)
+    for count in range(3):
+        run(playbook, reports, True, 2, drifted=count == 0)
     assert len([name for name in os.listdir(reports / "drift") if name != "latest"]) == 2
 
     quiet = tmp_path / "quiet"
-    output = run(playbook, quiet, False)
+    status, output = run_local(
+        playbook, env={"STEADYOPS_REPORT_DIR": str(quiet)}, unset=["ANSIBLE_CALLBACKS_ENABLED"], cwd=str(tmp_path)
+    )
     assert not quiet.exists()
     assert "DRIFT REPORT" not in output
+    assert status != 0, "without the report, drift.yml's verdict cannot pass"
+
+
+def test_a_host_the_report_does_not_cover_fails_the_verdict(tmp_path):
+    # What a callback that cannot record results leaves (ansible-core 2.16-2.18 before it read their
+    # TaskResult): a summary without the host. The run must fail it, never pass it as "no drift".
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    summary = {"hosts": {}, "drifted_hosts": [], "check_only": True}
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    playbook = tmp_path / "verdict.yml"
+    play = {"hosts": "localhost", "gather_facts": False, "tasks": [{"ansible.builtin.include_tasks": str(VERDICT)}]}
+    playbook.write_text(yaml.safe_dump([play]))
+    status, output = run_local(
+        playbook, env={"STEADYOPS_DRIFT_RUN": str(run_dir)}, unset=["ANSIBLE_CALLBACKS_ENABLED"], cwd=str(tmp_path)
+    )
+    assert status == 2, output
+    assert "The drift report has no results for localhost" in output

@@ -259,8 +259,20 @@ def try_lock(conn, mapping):
 
 
 def unlock(conn, mapping):
+    """Release the purge's advisory lock; on a connection the server ended, nothing is left to release.
+
+    A session lock ends with its session, so a failed unlock on a broken
+    connection is no failure of its own, and must never replace the error that
+    ended the purge (the one that carries what the committed batches changed).
+    """
+    if conn.closed or conn.broken:
+        return
     key = ADVISORY_NAMESPACE + mapping.schema + "." + mapping.table
-    conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+    try:
+        conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+    except errors.Error:
+        if not conn.broken:
+            raise
 
 
 # ---------------------------------------------------------------- the work

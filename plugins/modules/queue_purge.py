@@ -499,6 +499,13 @@ class QueuePurge(object):
                 return result
             try:
                 self.work(conn, result)
+            except (_pg_queue.QueueError, _pg_connect.psycopg.Error) as exc:
+                # After the batches (counting dead letters left to the queue, VACUUM, the states after):
+                # what they committed is in result already, and must reach the caller with the error.
+                committed = any(result["deleted"].values()) or any(result["rescued"].values())
+                if committed and not self.module.check_mode:
+                    raise PartialFailure(exc, result) from None
+                raise
             finally:
                 _pg_queue.unlock(conn, self.mapping)
         result["elapsed"] = round(time.time() - started, 3)

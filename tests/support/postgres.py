@@ -41,11 +41,19 @@ class PostgresServer:
 
     def start(self):
         self._as_postgres(PG_BIN / "initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "--no-sync")
+        return self.resume()
+
+    def resume(self):
+        """Start the server on its data directory (after halt())."""
         options = "-p %d -k %s -c listen_addresses='' -c fsync=off" % (self.port, self.socket_dir)
         self._as_postgres(
             PG_BIN / "pg_ctl", "-D", self.data, "-o", options, "-l", self.root / "server.log", "-w", "start"
         )
         return self
+
+    def halt(self, mode="fast"):
+        """pg_ctl stop -m MODE, keeping the data: what an operator's restart does to a running client."""
+        self._as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-m", mode, "-w", "stop")
 
     def stop(self):
         with contextlib.suppress(subprocess.CalledProcessError):

@@ -102,30 +102,34 @@ def stop(proc):
     proc.wait(timeout=10)
 
 
-def run_module(name, args, check=False, tmp_path=None):
-    """Run a collection module as Ansible would: a separate Python process reading its args file."""
+def start_module(name, args, check=False, tmp_path=None):
+    """Start a collection module as Ansible would: a separate Python process reading its args file."""
     payload = dict(args)
     if check:
         payload["_ansible_check_mode"] = True
     args_file = Path(tmp_path or "/tmp") / ("%s-args-%d.json" % (name, time.monotonic_ns()))
     args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": payload}))
     env = dict(os.environ, PYTHONPATH=str(COLLECTIONS))
-    completed = subprocess.run(
-        [sys.executable, "-m", "ansible_collections.steadyops.stack.plugins.modules." + name, str(args_file)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
-    args_file.unlink()
+    command = [sys.executable, "-m", "ansible_collections.steadyops.stack.plugins.modules." + name, str(args_file)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc.module_args_file = args_file
+    return proc
+
+
+def module_result(name, proc, timeout=120):
+    """The result a module started with start_module() printed."""
+    stdout, stderr = proc.communicate(timeout=timeout)
+    proc.module_args_file.unlink()
     try:
-        return json.loads(completed.stdout)
+        return json.loads(stdout)
     except ValueError:
-        raise AssertionError(
-            "module %s printed no JSON (rc %d):\n%s\n%s"
-            % (name, completed.returncode, completed.stdout, completed.stderr)
-        ) from None
+        message = "module %s printed no JSON (rc %d):\n%s\n%s" % (name, proc.returncode, stdout, stderr)
+        raise AssertionError(message) from None
+
+
+def run_module(name, args, check=False, tmp_path=None):
+    """Run a collection module as Ansible would, and return its result."""
+    return module_result(name, start_module(name, args, check, tmp_path))
 
 
 def warnings_of(result):

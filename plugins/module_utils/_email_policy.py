@@ -30,6 +30,7 @@ import contextlib
 import copy
 import inspect
 import sys
+import unicodedata
 from importlib import metadata as importlib_metadata
 
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -278,15 +279,9 @@ class Validator(object):
         result, error = answer
         if error is not None:
             return _verdict(False, reason=reason_code(error), message=str(error))
-        reserved = _special_use_suffix(result.ascii_domain, EXTRA_SPECIAL_USE)
-        if reserved and reserved not in policy.allowed:
-            return _verdict(
-                False,
-                reason="special_use_domain",
-                message="The part after the @-sign ends in .%s, a "
-                "name reserved for private use that cannot be used with email." % reserved,
-            )
-        return _verdict(True, normalized=result.normalized, ascii_email=result.ascii_email)
+        return _policy_problem(result, policy) or _verdict(
+            True, normalized=result.normalized, ascii_email=result.ascii_email
+        )
 
     def _check_allowed_special_use(self, address, policy):
         """The verdict for an address whose domain ends in a name the policy allows, else None.
@@ -295,8 +290,9 @@ class Validator(object):
         other checks all apply; its result says whether the replaced label
         was the domain's last one (it always is when the address parses).
         """
+        typed = _with_normalized_domain(address)
         for name in sorted(policy.allowed, key=len, reverse=True):
-            stand_in = _with_stand_in(address, name)
+            stand_in = _with_stand_in(typed, name)
             if stand_in is None:
                 continue
             result, error = self._library(stand_in, policy.kwargs)
@@ -306,6 +302,9 @@ class Validator(object):
             domain = (result.ascii_domain or "").lower()
             if domain != placeholder and not domain.endswith("." + placeholder):
                 return None
+            too_long = _local_part_octets_problem(result, policy)
+            if too_long:
+                return too_long
             return _verdict(
                 True,
                 normalized=_restore(result.normalized, placeholder, name),
@@ -338,6 +337,60 @@ def _special_use_suffix(ascii_domain, names):
         if domain == name or domain.endswith("." + name):
             return name
     return None
+
+
+def _policy_problem(result, policy):
+    """What the policy refuses in an address the library accepted (its length, a reserved name), or None."""
+    too_long = _local_part_octets_problem(result, policy)
+    if too_long:
+        return too_long
+    reserved = _special_use_suffix(result.ascii_domain, EXTRA_SPECIAL_USE)
+    if reserved and reserved not in policy.allowed:
+        return _verdict(
+            False,
+            reason="special_use_domain",
+            message="The part after the @-sign ends in .%s, a "
+            "name reserved for private use that cannot be used with email." % reserved,
+        )
+    return None
+
+
+# RFC 5321 4.5.3.1.1: the local part is at most 64 octets (UTF-8 bytes under SMTPUTF8, not characters).
+LOCAL_PART_OCTETS = 64
+
+
+def _local_part_octets_problem(result, policy):
+    """The verdict refusing a local part over 64 octets under a strict policy, else None."""
+    if not policy.kwargs.get("strict"):
+        return None
+    octets = len((result.local_part or "").encode("utf-8"))
+    if octets <= LOCAL_PART_OCTETS:
+        return None
+    return _verdict(
+        False,
+        reason="too_long",
+        message="The part before the @-sign is %d octets long (UTF-8), more than the %d RFC 5321 allows."
+        % (octets, LOCAL_PART_OCTETS),
+    )
+
+
+# Label separators IDNA (UTS #46) reads as a full stop, beside those NFKC folds to one.
+_FULL_STOPS = {"\u3002": ".", "\uff61": "."}
+
+
+def _with_normalized_domain(address):
+    """The address with its domain as the library will read it: NFKC (fullwidth letters), full stops folded.
+
+    The allow-list is decided on the name the address really has: `.test` in
+    fullwidth letters, or after a fullwidth or ideographic full stop, is `.test`.
+    """
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return address
+    folded = unicodedata.normalize("NFKC", domain)
+    for stop, dot in _FULL_STOPS.items():
+        folded = folded.replace(stop, dot)
+    return local + at + folded
 
 
 def _placeholder(name):

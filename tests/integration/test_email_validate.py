@@ -276,3 +276,41 @@ def test_a_too_old_library_is_named_with_the_version_needed(old_library, tmp_pat
     assert result["msg"].startswith("email-validator 1.3.0 on this host lacks the option(s) ")
     assert "strict" in result["msg"]
     assert "email-validator 2.3.0 or newer is needed" in result["msg"]
+
+
+EMAILS_PLAY = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Audit addresses read from a Latin-1 file with lookup('file'), one of them not UTF-8
+      steadyops.stack.email_validate:
+        emails: "{{{{ lookup('ansible.builtin.file', '{path}').splitlines() }}}}"
+        policy: staging
+        fail_on_invalid: false
+      register: audit
+    - name: Show the verdicts
+      ansible.builtin.copy:
+        content: "{{{{ audit | to_json }}}}"
+        dest: {out}
+        mode: "0600"
+"""
+
+
+def test_emails_not_utf8_from_a_file_lookup_keep_every_verdict_with_ansibles_defaults(tmp_path):
+    listed = tmp_path / "addresses.txt"
+    listed.write_bytes(b"first@example.com\ncaf\xe9@example.com\nthird@example.com\n")
+    out = tmp_path / "audit.json"
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(EMAILS_PLAY.format(path=listed, out=out))
+    status, output = run_local(playbook)
+    assert status == 0, output
+    audit = json.loads(out.read_text())
+    assert audit["totals"]["checked"] == 3
+    assert [(r["address"], r["valid"], r["reason"]) for r in audit["results"]] == [
+        ("first@example.com", True, None),
+        ("caf\\udce9@example.com", False, "not_utf8"),
+        ("third@example.com", True, None),
+    ]
+    # The arguments Ansible echoes back show the address escaped, as the verdict does.
+    echoed = audit.get("invocation", {}).get("module_args", {}).get("emails")
+    assert echoed in (None, ["first@example.com", "caf\\udce9@example.com", "third@example.com"]), echoed

@@ -70,6 +70,15 @@ CORPUS = [
     ("a@" + LONG_LABEL + ".test", "too_long", "too_long", "too_long", None),
     # RFC 5321's 64-octet local part: enforced by strict policies only
     ("a" * 65 + "@example.com", "too_long", "too_long", True, "a" * 65 + "@example.com"),
+    # octets, not characters: 33 x "é" is 66 octets in UTF-8; 32 x "é" is 64
+    ("é" * 33 + "@example.com", "too_long", "too_long", True, "é" * 33 + "@example.com"),
+    ("é" * 32 + "@example.com", True, True, True, "é" * 32 + "@example.com"),
+    ("é" * 33 + "@shop.test", "special_use_domain", "too_long", True, "é" * 33 + "@shop.test"),
+    # -- the allow-list decides on the domain as the library reads it (NFKC, ideographic full stops)
+    ("qa@shop.\uff54\uff45\uff53\uff54", "special_use_domain", True, True, "qa@shop.test"),
+    ("qa@shop\uff0etest", "special_use_domain", True, True, "qa@shop.test"),
+    ("qa@printer.\uff4c\uff4f\uff43\uff41\uff4c", "special_use_domain", True, True, "qa@printer.local"),
+    ("qa@shop\u3002test", "special_use_domain", True, True, "qa@shop.test"),
     ("a" * 64 + "@" + LONG_DOMAIN + ".com", "too_long", "too_long", "too_long", None),
     ("a" * 64 + "@" + LONG_DOMAIN[:-4] + ".test", "special_use_domain", "too_long", "too_long", None),
     # -- not globally deliverable, domain literals, missing parts

@@ -23,7 +23,7 @@ description:
     unit, and the module refuses.
   - A leftover in the unit's own control group counts as outside it - a process left there while the unit
     is inactive, failed or waiting to restart, or one that is not of the unit's current run (what
-    C(KillMode=process) leaves behind when the unit stops). Its RV(strays[].owner) says so.
+    C(KillMode=process) leaves behind when the unit stops). The stray's C(owner) says so.
   - A process is never a stray when it belongs to something systemd manages (another service, a user
     unit, a service's delegated subtree), runs in a container or another PID namespace, is a login
     shell, or runs in a login session while the stray entry names no O(strays[].users). Such processes

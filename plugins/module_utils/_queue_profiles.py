@@ -58,6 +58,8 @@ PROFILES = {
         "rescue_started_at": "clear",
         "attempt_limit_column": "",
         "run_timeout_column": "",
+        # The zone its timestamp-without-time-zone columns are written in (it writes UTC, or uses timestamptz).
+        "naive_time_zone": "UTC",
         "dead_letter_route_column": "",
         "worker_heartbeat": {},
         "event_times": {},
@@ -93,6 +95,8 @@ PROFILES = {
         "rescue_started_at": "keep",
         "attempt_limit_column": "",
         "run_timeout_column": "",
+        # The zone its timestamp-without-time-zone columns are written in (it writes UTC, or uses timestamptz).
+        "naive_time_zone": "UTC",
         "dead_letter_route_column": "",
         "worker_heartbeat": {
             "table": "procrastinate_workers",
@@ -133,6 +137,8 @@ PROFILES = {
         "rescue_started_at": "keep",
         "attempt_limit_column": "retry_limit",
         "run_timeout_column": "expire_seconds",
+        # The zone its timestamp-without-time-zone columns are written in (it writes UTC, or uses timestamptz).
+        "naive_time_zone": "UTC",
         "dead_letter_route_column": "dead_letter",
         "worker_heartbeat": {},
         "event_times": {},

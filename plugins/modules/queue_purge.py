@@ -146,6 +146,14 @@ options:
         from its live worker. Needs O(started_at_column). Empty for none.
       - "V(tds): none."
     type: str
+  naive_time_zone:
+    description:
+      - The time zone the queue writes its C(timestamp without time zone) columns in (Oban and Rails-backed
+        queues write UTC there). The purge's session runs in it, so such a column is compared with the
+        current time, and written, as the queue itself does, never in the database's or the server's
+        C(TimeZone). Columns C(with time zone) are exact whatever it says.
+      - "V(tds), V(procrastinate), V(pg-boss): V(UTC)."
+    type: str
   dead_letter_route_column:
     description:
       - A column naming where the queue itself sends a row's dead letter (another queue it copies the row
@@ -411,6 +419,7 @@ elapsed:
   type: float
 """
 
+import re
 import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -442,7 +451,14 @@ class QueuePurge(object):
         self.mapping.hint = lambda columns: _queue_profiles.origin_hint(self.params, from_profile, columns)
 
     def connect(self, autocommit=True):
-        return _pg_connect.connect(self.params, autocommit=autocommit)
+        # The session's TimeZone, from its start (a SET would be undone by the rolled-back batches of
+        # check mode): naive columns read and written in the zone the queue writes them in.
+        params = dict(self.params)
+        connect_params = dict(params.get("connect_params") or {})
+        zone = "-c TimeZone=%s" % params["naive_time_zone"]
+        connect_params["options"] = ("%s %s" % (connect_params.get("options", ""), zone)).strip()
+        params["connect_params"] = connect_params
+        return _pg_connect.connect(params, autocommit=autocommit)
 
     def actions(self):
         mapping, params = self.mapping, self.params
@@ -607,6 +623,28 @@ def validate(module):
             % (", ".join(bad_values), params["status_column"])
         )
     states = params["states"] = dict((k, str(v)) for k, v in states.items())
+    # One stored value is one state: two states on one value would make rows of one the other's
+    # (graphile-worker's running and failed jobs on one expression: live and retryable rows deleted).
+    by_value = {}
+    for key in sorted(states):
+        by_value.setdefault(states[key], []).append(key)
+    shared = dict((value, keys) for value, keys in by_value.items() if len(keys) > 1)
+    if shared:
+        module.fail_json(
+            msg="states maps %s to the same value in %s; a value belongs to one state only, or rows of one "
+            "would be taken for the other (a live or retryable row deleted as finished). Nothing was changed."
+            % (
+                "; ".join(
+                    "%s and %s to %r" % (", ".join(keys[:-1]), keys[-1], value) for value, keys in shared.items()
+                ),
+                params["status_column"],
+            )
+        )
+    if not re.match(r"^[A-Za-z0-9_+:./-]+$", params["naive_time_zone"] or ""):
+        module.fail_json(
+            msg="naive_time_zone %r: give the name of a time zone, such as UTC or Europe/Berlin."
+            % params["naive_time_zone"]
+        )
     both = sorted(set(params["ignored_states"]) & set(states.values()))
     if both:
         module.fail_json(
@@ -707,6 +745,7 @@ def build_module():
             attempts_column=dict(type="str"),
             attempt_limit_column=dict(type="str"),
             run_timeout_column=dict(type="str"),
+            naive_time_zone=dict(type="str"),
             dead_letter_route_column=dict(type="str"),
             heartbeat_column=dict(type="str"),
             rescue_to=dict(type="str"),

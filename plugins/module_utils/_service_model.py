@@ -143,6 +143,8 @@ def with_defaults(services):
     return completed
 
 
+# The model's options of type bool (a test keeps this equal to MODEL_YAML).
+BOOLEAN_FIELDS = ("packaged",)
 NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}")
 UNIT_SUFFIXES = (".service", ".target", ".socket", ".mount", ".path", ".timer")
 
@@ -317,11 +319,19 @@ def model_problems(services):
         elif name in names:
             found.append("%s: %s is listed twice" % (_where(index, service, "name"), name))
         names.append(name)
+        for field in BOOLEAN_FIELDS:
+            value = service.get(field)
+            if value is not None and not isinstance(value, bool):
+                found.append(
+                    "%s %r: true or false, a YAML boolean unquoted (a string such as 'no' would read as true)"
+                    % (_where(index, service, field), value)
+                )
         if not service.get("packaged") and not service.get("exec"):
             found.append("%s: needed unless the unit is packaged" % _where(index, service, "exec"))
         if service.get("port") is not None and "PORT" in (service.get("env") or {}):
             found.append("%s: PORT is set by the unit from port; remove it from env" % _where(index, service, "env"))
         found += _unit_text_problems(index, service)
+        found += _privilege_problems(index, service)
         found += _stray_pattern_problems(index, service)
         found += _health_problems(index, service)
     services = [s for s in services if isinstance(s, dict)]
@@ -375,6 +385,49 @@ def _unit_text_problems(index, service):
             found.append(
                 "%s %r: a directive name (letters and digits) and one-line values"
                 % (_where(index, service, "unit_overrides"), key)
+            )
+    return found
+
+
+# Profiles under which nothing of the service runs as root.
+UNPRIVILEGED_PROFILES = ("strict", "standard")
+# Directives that decide who the service runs as: set through user and group, never overridden.
+IDENTITY_DIRECTIVES = ("User", "Group", "DynamicUser", "SupplementaryGroups", "PrivateUsers")
+# An Exec line's leading prefixes (systemd.service(5)); "+" and "!"/"!!" run it with full privileges.
+EXEC_PREFIXES = re.compile(r"^[@\-:+!]*")
+
+
+def _privileged_exec(line):
+    prefixes = EXEC_PREFIXES.match(line.lstrip()).group(0) if isinstance(line, str) else ""
+    return "+" in prefixes or "!" in prefixes
+
+
+def _privilege_problems(index, service):
+    """Under strict and standard, nothing of the service runs as root: its user, its Exec lines, its overrides."""
+    profile = service.get("hardening", "standard")
+    # A packaged unit runs as its package says (nginx's master is root); only a drop-in is written.
+    if profile not in UNPRIVILEGED_PROFILES or service.get("packaged"):
+        return []
+    found = []
+    why = "the %s profile never runs a service or any of its steps as root" % profile
+    for field in ("user", "group"):
+        if service.get(field) in ("root", "0"):
+            found.append("%s: %s; run it as the application account, or choose hardening: minimal"
+                         % (_where(index, service, field), why))  # fmt: skip
+    if _privileged_exec(service.get("exec")):
+        found.append("%s: a '+' or '!' prefix runs it with full privileges; %s" % (_where(index, service, "exec"), why))
+    overrides = service.get("unit_overrides") if isinstance(service.get("unit_overrides"), dict) else {}
+    for key in sorted(overrides, key=str):
+        values = overrides[key] if isinstance(overrides[key], list) else [overrides[key]]
+        if key in IDENTITY_DIRECTIVES:
+            found.append(
+                "%s: %s sets who the service runs as; use the service's user and group fields (%s)"
+                % (_where(index, service, "unit_overrides.%s" % key), key, why)
+            )
+        elif isinstance(key, str) and key.startswith("Exec") and any(_privileged_exec(str(v)) for v in values):
+            found.append(
+                "%s: a '+' or '!' prefix runs it with full privileges; %s"
+                % (_where(index, service, "unit_overrides.%s" % key), why)
             )
     return found
 

@@ -246,3 +246,53 @@ def test_unit_overrides_of_plain_values_and_lists_are_usable():
 )
 def test_account_names_are_one_plain_word(name, ok):
     assert (_service_model.account_problems({"x": name}) == []) is ok
+
+
+@pytest.mark.parametrize("profile", ["strict", "standard"])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"user": "root"}, "user"),
+        ({"group": "root"}, "group"),
+        ({"exec": "+/usr/bin/python3 app.py"}, "exec"),
+        ({"exec": "-!/usr/bin/python3 app.py"}, "exec"),
+        ({"exec": "@!!/usr/bin/python3 python3 app.py"}, "exec"),
+        ({"unit_overrides": {"User": "root"}}, "unit_overrides.User"),
+        ({"unit_overrides": {"Group": "root"}}, "unit_overrides.Group"),
+        ({"unit_overrides": {"DynamicUser": False}}, "unit_overrides.DynamicUser"),
+        ({"unit_overrides": {"ExecStartPre": "+/bin/touch /marker"}}, "unit_overrides.ExecStartPre"),
+        ({"unit_overrides": {"ExecStartPost": ["/bin/true", "!/bin/touch /marker"]}}, "unit_overrides.ExecStartPost"),
+    ],
+)
+def test_strict_and_standard_never_run_anything_as_root(profile, change, field):
+    problems = _service_model.model_problems(with_change(0, hardening=profile, **change))
+    assert any(p.startswith("stack_services[0] (api).%s" % field) and "as root" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"hardening": "minimal", "user": "root"},
+        {"hardening": "minimal", "exec": "+/usr/bin/python3 app.py"},
+        {"exec": "-/usr/bin/python3 app.py"},  # "-" only ignores a failure
+        {"unit_overrides": {"ExecStartPre": "-/bin/true"}},
+    ],
+)
+def test_what_does_not_raise_privileges_is_usable(change):
+    assert _service_model.model_problems(with_change(0, **change)) == []
+
+
+def test_a_packaged_unit_runs_as_its_package_says():
+    assert _service_model.model_problems(with_change(3, unit_overrides={"User": "www-data"})) == []
+
+
+def test_every_boolean_of_the_model_is_checked_as_one():
+    declared = tuple(sorted(name for name, spec in _service_model.model().items() if spec.get("type") == "bool"))
+    assert declared == _service_model.BOOLEAN_FIELDS
+
+
+@pytest.mark.parametrize("value", ["no", "false", "yes", 0, 1])
+def test_a_boolean_that_is_not_one_is_refused(value):
+    problems = _service_model.model_problems(with_change(3, packaged=value))
+    expected = "stack_services[3] (nginx).packaged %r: true or false" % (value,)
+    assert any(p.startswith(expected) for p in problems), problems

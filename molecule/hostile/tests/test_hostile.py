@@ -57,6 +57,11 @@ CASES = [
     ("workdir-newline", services(0, working_directory="/opt/tms/current\n" + INJECTED), "working_directory"),
     ("workdir-traversal", services(0, working_directory="/opt/tms/../../etc"), "working_directory"),
     ("rw-path-newline", services(0, read_write_paths=["/srv/data\n" + INJECTED]), "read_write_paths"),
+    # strict and standard: nothing as root, however it is asked for
+    ("user-root", services(0, user="root"), "(tms-api).user: the strict profile never runs"),
+    ("exec-plus", services(0, exec="+" + API_EXEC), "(tms-api).exec: a '+' or '!' prefix"),
+    ("override-user-root", services(0, unit_overrides={"User": "root"}), "(tms-api).unit_overrides.User"),
+    ("override-pre-plus", services(0, unit_overrides={"ExecStartPre": "+/bin/touch /m"}), "overrides.ExecStartPre"),
     # sudoers: service names become commands of the deploy account's rule
     ("name-sudoers-separator", services(0, name="x.service, /bin/bash #"), "is not a usable unit name"),
     ("name-sudoers-newline", services(0, name="x\ndeploy ALL=(ALL) NOPASSWD: ALL"), "is not a usable unit name"),

@@ -15,7 +15,9 @@ a repair only once the service passes its checks again (within
 once when an incident opens and once when it clears; state is kept between
 runs. Each run logs `[HEALTH] <time> - OK|WARNING|CRITICAL: <what>` lines,
 writes a JSON status that deploys read, and exits 0 (OK), 1 (WARNING) or
-2 (CRITICAL), as monitoring plugins do. --look checks the same and prints the
+2 (CRITICAL), as monitoring plugins do. While a deploy holds its lock
+(app_root/deploy.lock), services are checked but not repaired, their
+findings are at most WARNING, and no mail goes out. --look checks the same and prints the
 status as JSON, repairing nothing, mailing nothing and keeping no state (the
 status page's view). Standard library only; the process
 code is the collection's own _procfs, installed next to this file.
@@ -58,12 +60,21 @@ class Run:
         self.state = state
         self.run_number = state.get("run", 0) + 1
         self.findings = []  # (level, key, text)
+        self.deploying = None  # the deploy lock, when a deploy held it during this run
         self.actions = []
         self.services = {}
         self.host = {}
 
     def find(self, level, key, text):
         self.findings.append((level, key, text))
+
+    def during_deploy(self, service, lock):
+        """A service a deploy is switching: its findings say so, at most WARNING, and nothing is repaired."""
+        name = service["name"]
+        self.deploying = lock
+        for index, (level, key, text) in enumerate(self.findings):
+            if key.split(":")[0] == name and level == CRITICAL:
+                self.findings[index] = (WARNING, key, "%s (a deploy is in progress: not repaired)" % text)
 
     # ------------------------------------------------------------ checks
 
@@ -372,15 +383,30 @@ def write_json(path, data):
     os.replace(tmp, path)
 
 
+def deploy_in_progress(config):
+    """The deploy lock's path while a deploy holds it (the deploy role's app_root/deploy.lock), else None."""
+    lock = os.path.join(config["app_root"], "deploy.lock") if config.get("app_root") else None
+    return lock if lock and os.path.isdir(lock) else None
+
+
 def check(run, config, repair):
-    """Every service and the host; a failing service is repaired only when `repair`."""
+    """Every service and the host; a failing service is repaired only when `repair`.
+
+    While a deploy holds its lock, the services it switches are checked but neither repaired nor alerted
+    on: their units stop and start under it, and a repair would fight the cutover (start instances it
+    then stops, spend the restart budget) and page someone for a deploy that succeeds.
+    """
     current = os.path.join(config["app_root"], "current") if config.get("app_root") else None
     if current and not os.path.exists(current):
         # Provisioned, never deployed: nothing can run yet, so nothing is restarted.
         run.find(WARNING, "host:release", "no release is deployed yet (%s is missing): services not checked" % current)
     else:
         for service in map(serving_instance, config.get("services", [])):
-            if not run.check_service(service) and repair and config.get("restart", True):
+            healthy = run.check_service(service)
+            lock = deploy_in_progress(config)
+            if lock:
+                run.during_deploy(service, lock)
+            elif not healthy and repair and config.get("restart", True):
                 run.restart(service)
     run.check_host()
 
@@ -432,7 +458,11 @@ def main():
         return OK
     run = Run(config, load_json(state_path, {}))
     check(run, config, repair=True)
-    run.notify()
+    if run.deploying:
+        # Incidents are left as they were: the run after the deploy opens or clears them.
+        run.find(OK, "host:deploy", "a deploy is in progress (%s): nothing repaired, nothing alerted" % run.deploying)
+    else:
+        run.notify()
     run.state["run"] = run.run_number
     write_json(state_path, run.state)
     status = status_of(run, config)

@@ -141,10 +141,9 @@ class Selection(object):
         if "users" not in skip and self.users and process.user not in self.users and str(process.uid) not in self.users:
             failed.append("%s: [%s]" % (self.names["users"], quote(process.user)))
         if "units" not in skip and self.units and process.unit not in self.units:
-            if process.unit:
-                failed.append("%s: [%s]" % (self.names["units"], quote(process.unit)))
-            else:
-                failed.append("%s without %s (it runs in no unit)" % (self.names["cmdline"], self.names["units"]))
+            # A process in no unit is named by the other kinds.
+            named = "%s: [%s]" % (self.names["units"], quote(process.unit)) if process.unit else None
+            failed.append(named or self.any_hint(process))
         return failed
 
     def any_hint(self, process):

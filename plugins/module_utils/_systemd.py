@@ -178,23 +178,25 @@ def socket_units(ports):
     return by_port
 
 
-def _act(verb, unit):
-    """systemctl VERB UNIT: (ok, what systemctl said)."""
-    returncode, stdout, stderr = _run([SYSTEMCTL, verb, "--", unit], 120)
+def _act(verb, unit, *flags):
+    """systemctl VERB [FLAGS] UNIT: (ok, what systemctl said)."""
+    returncode, stdout, stderr = _run([SYSTEMCTL, verb, *flags, "--", unit], 120)
     if returncode is None:
         return False, "%s: %s" % (unit, stderr)
     return returncode == 0, (stderr or stdout).strip()
 
 
-def stop(units):
+def stop(units, no_block=False):
     """Stop these units, sockets first so nothing starts their services again; (ok, message).
 
     A socket's service that is not loaded (never activated, or unloaded with
-    its socket) has nothing left to stop.
+    its socket) has nothing left to stop. With no_block the stop jobs are only
+    queued (stop_within() waits on them itself).
     """
     failures = []
+    flags = ("--no-block",) if no_block else ()
     for unit in sorted(units, key=lambda u: not u.endswith(".socket")):
-        ok, message = _act("stop", unit)
+        ok, message = _act("stop", unit, *flags)
         if not ok and "not loaded" not in message:
             failures.append(message)
     return not failures, "; ".join(failures)
@@ -211,7 +213,7 @@ def _states(units):
 def stop_within(units, grace, timeout, kill=True, clock=None, sleep=None):
     """Stop these units within the caller's times, never blocking on a unit's own TimeoutStopSec.
 
-    The stop jobs are queued (--no-block, sockets first as in stop()); a unit
+    The stop jobs are queued (stop() with --no-block, sockets first); a unit
     still not stopped after `grace` seconds gets SIGKILL in every process of its
     control group (systemctl kill) when `kill` is true; at `timeout` the stop
     has failed. Returns (stopped, {unit: "active (sub)"} of those left, [what was done]).
@@ -219,13 +221,9 @@ def stop_within(units, grace, timeout, kill=True, clock=None, sleep=None):
     clock = clock or time.monotonic
     sleep = sleep or time.sleep
     started = clock()
-    done, errors = [], []
-    for unit in sorted(units, key=lambda u: not u.endswith(".socket")):
-        returncode, stdout, stderr = _run([SYSTEMCTL, "stop", "--no-block", "--", unit], 30)
-        message = (stderr or stdout).strip()
-        if returncode != 0 and "not loaded" not in message:
-            errors.append("%s: %s" % (unit, message or "systemctl stop failed"))
-    done.append("systemctl stop --no-block %s (SIGTERM, as each unit's KillSignal says)" % " ".join(units))
+    queued, message = stop(units, no_block=True)
+    errors = [] if queued else [message or "systemctl stop failed"]
+    done = ["systemctl stop --no-block %s (SIGTERM, as each unit's KillSignal says)" % " ".join(units)]
     killed = False
     while True:
         left = dict((u, st) for u, st in _states(units).items() if st[0] not in STOPPED_STATES and st[0])

@@ -21,6 +21,8 @@ step "shellcheck"
 shellcheck -S warning .ci/run scripts/*.sh scripts/lab/*.sh
 step "service model copies in role argument specs"
 python scripts/sync_service_model.py --check
+step "queue_purge's options in the maintenance role"
+python scripts/sync_queue_options.py --check
 step "changelog fragments"
 antsibull-changelog lint
 antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml

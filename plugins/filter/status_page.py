@@ -39,7 +39,7 @@ options:
 EXAMPLES = r"""
 - name: Build the page's model
   ansible.builtin.set_fact:
-    report_page: "{{ report_hosts | steadyops.stack.status_page(ansible_play_hosts_all) }}"
+    status_page_model: "{{ status_page_hosts | steadyops.stack.status_page(ansible_play_hosts_all) }}"
 """
 
 RETURN = r"""

@@ -1,4 +1,4 @@
-"""report.yml's page template rendered by ansible-playbook: what a host says is escaped, never markup."""
+"""The status_page role's page template rendered by ansible-playbook: what a host says is escaped, never markup."""
 
 from pathlib import Path
 
@@ -43,12 +43,12 @@ def test_an_orphans_command_line_is_escaped(tmp_path):
                     "name": "Render",
                     "hosts": "localhost",
                     "gather_facts": False,
-                    "vars": {"report_page": page, "report_generated": "now"},
+                    "vars": {"status_page_model": page, "status_page_generated": "now"},
                     "tasks": [
                         {
                             "name": "Write the page",
                             "ansible.builtin.template": {
-                                "src": str(ROOT / "playbooks/templates/status.html.j2"),
+                                "src": str(ROOT / "roles/status_page/templates/status.html.j2"),
                                 "dest": str(tmp_path / "index.html"),
                                 "mode": "0600",
                             },

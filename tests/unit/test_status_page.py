@@ -82,7 +82,7 @@ def test_a_host_warning_keeps_its_services_ok():
 
 
 def queue(states, stuck=0, dead=0, lock="acquired"):
-    """What tasks/queue.yml keeps of a queue_purge count (check mode) of one table."""
+    """What the maintenance role keeps (maintenance_queue_results) of a queue_purge count (check mode) of one table."""
     return {
         "table": "tds_sync_queue",
         "lock": lock,

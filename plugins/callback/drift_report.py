@@ -119,6 +119,20 @@ def diff_summary(result):
     return "changed"
 
 
+def per_file_changes(result):
+    """(file, what changed) for each file a file_set result created or updated, or its directory; else []."""
+    files = result.get("files")
+    if result.get("censored") or not isinstance(files, list):
+        return []
+    changes = (
+        [("%s/" % result.get("dest", "dest"), ", ".join(result["dest_changes"]))] if result.get("dest_changes") else []
+    )
+    for entry in files:
+        if isinstance(entry, dict) and entry.get("state") in ("created", "updated"):
+            changes.append((str(entry.get("name")), "%s: %s" % (entry["state"], ", ".join(entry.get("changes") or []))))
+    return changes
+
+
 # TaskResult's public host, task and result attributes exist from ansible-core 2.19; before it (the
 # collection supports 2.16) the same objects are _host, _task and _result. Each is read the way the
 # running core has it, never through a try that hides a missing result.
@@ -191,19 +205,14 @@ class CallbackModule(CallbackBase):
         data = _result_data(result) if data is None else data
         if not data.get("changed") or isinstance(data.get("results"), list):
             return  # loops are recorded item by item
-        entry = {
-            "role": _role_of(_result_task(result)),
-            "task": result.task_name,
-            "item": item_label(data),
-            "summary": diff_summary(data),
-        }
+        task = _result_task(result)
         # A handler acts on what changed (a restart after a new unit file): a consequence, not drift.
-        if isinstance(_result_task(result), Handler):
-            entry["phase"] = self.phase
-            key = "handlers"
-        else:
-            key = "drifted" if self.phase == "check" else "corrected"
-        host[key].append(entry)
+        key = "handlers" if isinstance(task, Handler) else ("drifted" if self.phase == "check" else "corrected")
+        for item, summary in per_file_changes(data) or [(item_label(data), diff_summary(data))]:
+            entry = {"role": _role_of(task), "task": result.task_name, "item": item, "summary": summary}
+            if key == "handlers":
+                entry["phase"] = self.phase
+            host[key].append(entry)
 
     def _record_failure(self, result):
         if self.phase is None:

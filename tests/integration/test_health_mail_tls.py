@@ -1,15 +1,12 @@
 """The health check's alert mail over STARTTLS: the server's certificate is checked before the password is sent."""
 
 import json
-import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 from support import host_helpers
 from support.smtp_tls import make_certificates, start_server
 
-ROOT = Path(__file__).resolve().parents[2]
 # Runs the program's own alert() on the host's Python, as its cron job would.
 SEND = """import json, sys
 sys.path.insert(0, sys.argv[1])
@@ -21,10 +18,8 @@ print(run.alert("[steadyops] CRITICAL tms-frontend", "the unit failed"))
 
 @pytest.fixture(scope="module")
 def program(tmp_path_factory):
-    """steadyops_health.py and the helpers beside it, installed from the roles' own lists."""
-    target = host_helpers.install(tmp_path_factory.mktemp("steadyops-health"))
-    shutil.copy(ROOT / "roles" / "health_check" / "files" / "steadyops_health.py", target)
-    return target
+    """steadyops_health.py and the helpers beside it, installed from host_helpers' list."""
+    return host_helpers.install(tmp_path_factory.mktemp("steadyops-health"))
 
 
 def smtp_server(tmp_path, names):

@@ -1,7 +1,7 @@
 """What the drift report says of a changed result: where and how much, never what a file holds."""
 
 import pytest
-from ansible_collections.steadyops.stack.plugins.callback.drift_report import diff_summary, item_label
+from ansible_collections.steadyops.stack.plugins.callback.drift_report import diff_summary, item_label, per_file_changes
 
 CANARY = "s3cret-canary-4411"
 
@@ -68,3 +68,24 @@ def test_without_a_diff_a_short_one_line_state_or_message(result, expected):
 )
 def test_item_labels_never_carry_a_dict(result, expected):
     assert item_label(result) == expected
+
+
+def test_a_file_set_result_is_one_entry_per_file_it_changed_never_its_content():
+    result = {
+        "changed": True,
+        "dest": "/usr/local/lib/steadyops",
+        "dest_changes": ["mode"],
+        "files": [
+            {"name": "_procfs.py", "state": "updated", "changes": ["content"]},
+            {"name": "free_port.py", "state": "unchanged", "changes": []},
+            {"name": "stays_up.py", "state": "created", "changes": ["content", "mode", "owner", "group"]},
+        ],
+        "diff": [{"before": "x = 1\n", "after": CANARY, "before_header": "/usr/local/lib/steadyops/_procfs.py"}],
+    }
+    assert per_file_changes(result) == [
+        ("/usr/local/lib/steadyops/", "mode"),
+        ("_procfs.py", "updated: content"),
+        ("stays_up.py", "created: content, mode, owner, group"),
+    ]
+    assert per_file_changes({"changed": True, "censored": "hidden", "files": result["files"]}) == []
+    assert per_file_changes({"changed": True, "diff": {}}) == []

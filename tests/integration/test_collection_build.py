@@ -44,7 +44,9 @@ def test_the_tarball_holds_only_what_users_need(tarball):
         "plugins/callback/drift_report.py",
         "roles/release/meta/argument_specs.yml",
         "playbooks/deploy.yml",
-        "playbooks/templates/status.html.j2",
+        "roles/status_page/templates/status.html.j2",
+        "roles/host_helpers/files/steadyops_health.py",
+        "plugins/action/file_set.py",
     ):
         assert needed in names
 

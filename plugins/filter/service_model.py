@@ -107,6 +107,11 @@ def with_port(url, from_port, to_port):
     return _service_model.with_port(url, from_port, to_port)
 
 
+def unit_name(name):
+    """A unit's full name: as given with a unit type (backup.timer), else the service (name.service)."""
+    return _service_model.unit_name(name)
+
+
 def nginx_route_problems(routes, services, server_name=None):
     """Sentences naming each nginx route (and the server_name) nginx must not be given."""
     return _service_model.route_problems(routes, services, server_name)
@@ -138,6 +143,7 @@ class FilterModule(object):
             "cutover_plan": cutover_plan,
             "stray_spec": stray_spec,
             "nginx_route_problems": nginx_route_problems,
+            "unit_name": unit_name,
             "path_problems": path_problems,
             "mail_problems": mail_problems,
             "account_problems": account_problems,

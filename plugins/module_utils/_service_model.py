@@ -193,8 +193,12 @@ def _after_problems(services, names):
             found.append("%s: must be a list of unit names" % _where(index, service, "after"))
             continue
         for position, unit in enumerate(after):
-            bare = unit[: -len(".service")] if isinstance(unit, str) and unit.endswith(".service") else unit
-            if bare in names or (isinstance(unit, str) and unit.endswith(UNIT_SUFFIXES) and NAME_RULE.fullmatch(unit)):
+            if not isinstance(unit, str) or not NAME_RULE.fullmatch(unit):
+                found.append("%s %r: a unit name" % (_where(index, service, "after[%d]" % position), unit))
+                continue
+            if unit_name(unit) in [unit_name(name) for name in names if isinstance(name, str)] or unit.endswith(
+                UNIT_SUFFIXES
+            ):
                 continue
             found.append(
                 "%s: %r is not a service of stack_services; name a unit outside the stack with its suffix "
@@ -206,6 +210,8 @@ def _after_problems(services, names):
 URL_PATH = re.compile(r"/[A-Za-z0-9._~/-]*")
 # A health URL the check program fetches: http(s), no space or control character anywhere.
 HEALTH_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f/?#]+(?:[/?#][^\s\x00-\x1f\x7f]*)?")
+ROUTE_FIELDS = ("path", "service", "health", "host")
+HOST_HEADER = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 SERVER_NAME = re.compile(r"[A-Za-z0-9*_.-]+( [A-Za-z0-9*_.-]+)*")
 SAFE_PATH = re.compile(r"/[A-Za-z0-9._@+/-]*")
 
@@ -245,6 +251,12 @@ def route_problems(routes, services, server_name=None):
                 )
         if route.get("service") not in ported:
             found.append("%s.service %r: not a service of stack_services with a port" % (where, route.get("service")))
+        # The Host header the deploy checks the route with: a line break would add a header of its own.
+        if "host" in route and not (isinstance(route["host"], str) and HOST_HEADER.fullmatch(route["host"])):
+            found.append("%s.host %r: a host name or address, with an optional :port" % (where, route["host"]))
+        unknown = sorted(str(key) for key in route if key not in ROUTE_FIELDS)
+        if unknown:
+            found.append("%s: unknown key(s) %s; a route has %s" % (where, ", ".join(unknown), ", ".join(ROUTE_FIELDS)))
     return found
 
 
@@ -363,6 +375,10 @@ def _unit_text_problems(index, service):
         value = service.get(field)
         if value is not None and (not isinstance(value, str) or CONTROL.search(value)):
             found.append("%s: one line of text, no line break or control character" % _where(index, service, field))
+        elif isinstance(value, str) and value.endswith("\\"):
+            # systemd joins a line ending in a backslash with the next: the directive after it would be lost.
+            found.append("%s: ends with a backslash, which a unit file reads as 'continued on the next line'"
+                         % _where(index, service, field))  # fmt: skip
     for field in ("user", "group"):
         value = service.get(field)
         if value is not None and account_problems({field: value}):
@@ -380,10 +396,10 @@ def _unit_text_problems(index, service):
     for key, value in overrides.items():
         values = value if isinstance(value, list) else [value]
         if not (isinstance(key, str) and DIRECTIVE.fullmatch(key)) or any(
-            isinstance(v, (dict, list)) or CONTROL.search(str(v)) for v in values
+            isinstance(v, (dict, list)) or CONTROL.search(str(v)) or str(v).endswith("\\") for v in values
         ):
             found.append(
-                "%s %r: a directive name (letters and digits) and one-line values"
+                "%s %r: a directive name (letters and digits) and one-line values, none ending in a backslash"
                 % (_where(index, service, "unit_overrides"), key)
             )
     return found
@@ -461,6 +477,14 @@ def _health_problems(index, service):
             % (_where(index, service, "health.url"), url)
         ]
     return []
+
+
+def unit_name(name):
+    """A unit's full name: as given when it ends with a unit type (backup.timer), else a service (name.service).
+
+    The one rule for names in the model (after:, the units' own names); templates use it through the filter.
+    """
+    return name if name.endswith(UNIT_SUFFIXES) else name + ".service"
 
 
 def instance_unit(name, port=None):

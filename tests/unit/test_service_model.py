@@ -66,6 +66,11 @@ def test_the_example_stack_is_usable():
         # Everything written into the unit is one line: a line break would add a directive.
         (with_change(0, exec="/bin/api\nExecStartPre=+/bin/sh"), "stack_services[0] (api).exec: one line of text"),
         (with_change(0, description="API\nUser=root"), "stack_services[0] (api).description: one line of text"),
+        # A trailing backslash joins the next line of the unit: the directive after it would be lost.
+        (with_change(0, exec="/bin/api --flag \\"), "stack_services[0] (api).exec: ends with a backslash"),
+        (with_change(0, description="API \\"), "stack_services[0] (api).description: ends with a backslash"),
+        (with_change(0, unit_overrides={"Nice": "1\\"}), "stack_services[0] (api).unit_overrides 'Nice'"),
+        (with_change(0, after=["db service"]), "stack_services[0] (api).after[0] 'db service': a unit name"),
         (with_change(0, user="tms\nUser=root"), "stack_services[0] (api).user 'tms\\nUser=root': an account name"),
         (with_change(0, group="tms root"), "stack_services[0] (api).group 'tms root': an account name"),
         (with_change(0, working_directory="/opt/../etc"), "stack_services[0] (api).working_directory '/opt/../etc'"),
@@ -175,6 +180,9 @@ def test_the_example_routes_and_server_name_are_usable():
         ({"path": "/x/", "service": "worker"}, None, "routes[0].service 'worker': not a service"),
         ({"path": "/x/", "service": "api"}, "a; include /etc/x", "server_name 'a; include /etc/x'"),
         ({"path": "/x/", "service": "api"}, "a\nb", "server_name 'a\\nb'"),
+        # The deploy checks a route with its Host header: a line break would add a header of its own.
+        ({"path": "/x/", "service": "api", "host": "x\r\nX-Evil: 1"}, None, "routes[0].host 'x\\r\\nX-Evil: 1'"),
+        ({"path": "/x/", "service": "api", "hots": "x"}, None, "routes[0]: unknown key(s) hots"),
     ],
 )
 def test_a_route_or_server_name_nginx_would_parse_as_more_is_refused(route, server_name, expected):
@@ -296,3 +304,22 @@ def test_a_boolean_that_is_not_one_is_refused(value):
     problems = _service_model.model_problems(with_change(3, packaged=value))
     expected = "stack_services[3] (nginx).packaged %r: true or false" % (value,)
     assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_a_route_may_name_the_host_it_is_checked_with():
+    route = {"path": "/x/", "service": "api", "host": "tms.example.com:8080"}
+    assert _service_model.route_problems([route], [API, WEB, WORKER]) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "unit"),
+    [("api", "api.service"), ("api.service", "api.service"), ("backup.timer", "backup.timer"),
+     ("postgresql.target", "postgresql.target"), ("tmp.mount", "tmp.mount"), ("web@3000", "web@3000.service")],
+)  # fmt: skip
+def test_one_rule_names_a_unit(name, unit):
+    assert _service_model.unit_name(name) == unit
+
+
+def test_a_timer_or_path_unit_is_a_unit_to_start_after():
+    services = with_change(0, after=["backup.timer", "spool.path", "postgresql.service"])
+    assert _service_model.model_problems(services) == []

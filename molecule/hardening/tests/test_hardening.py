@@ -60,3 +60,10 @@ def test_no_stray_backend_left(host):
     assert "tms-backend.service" in host.file(f"/proc/{pids[0]}/cgroup").content_string
     journal = host.run("journalctl -u tms-backend --no-pager").stdout
     assert "free_port: stray pid" in journal
+
+
+def test_a_unit_named_with_its_type_is_started_after_as_that_unit(host):
+    after = host.run("systemctl show -p After --value tms-frontend").stdout.split()
+    assert "tms-backend.service" in after
+    assert "systemd-tmpfiles-clean.timer" in after
+    assert "systemd-tmpfiles-clean.timer.service" not in after

@@ -6,7 +6,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 TOP = r"(?:roles|plugins|playbooks|scripts|docs|tests|molecule|bench|examples|inventories|changelogs|\.config|\.ci)"
-# A path from the project's root: roles/x/tasks/main.yml, scripts/lint.sh, docs/DESIGN.md.
+# A path from the project's root, such as roles/<role>/tasks/main.yml.
 PATH = re.compile(r"(?<![\w./<{$-])(%s/[\w./@-]*[\w@-])" % TOP)
 # A document named by its name alone: DESIGN.md, VARIABLES.md.
 DOCUMENT = re.compile(r"(?<![\w/.-])([A-Z][A-Z_]+\.md)\b")

@@ -17,6 +17,12 @@ import re
 KEY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 EXAMPLE_LINE = re.compile(r"^\s*(?:export\s+)?([^=#\s]+)\s*=")
+# execve(2) takes each "KEY=value" string up to MAX_ARG_STRLEN (32 pages: 131072 bytes with its NUL) and a
+# process's arguments and environment together up to ARG_MAX (a quarter of the stack limit, 2 MiB by
+# default); beyond either the service's start fails with E2BIG and systemd restarts it in a loop.
+MAX_ENV_ENTRY = 131072 - 1
+# Half of the default ARG_MAX: the rest is for the command line and the variables systemd sets itself.
+MAX_ENV_TOTAL = 1024 * 1024
 
 
 def example_keys(text):
@@ -80,6 +86,7 @@ def problems(service, secrets, placeholder_patterns, example_text=""):
     if empty:
         found.append("%s: key(s) %s empty" % (name, ", ".join(empty)))
 
+    found.extend(_size_problems(name, values))
     compiled = [re.compile(p, re.IGNORECASE) for p in placeholder_patterns]
     placeholders = sorted(
         k for k, v in values.items() if v is not None and any(p.search(str(v).strip()) for p in compiled)
@@ -88,6 +95,29 @@ def problems(service, secrets, placeholder_patterns, example_text=""):
         found.append(
             "%s: key(s) %s still hold a placeholder value; set real values (secrets in the vault)"
             % (name, ", ".join(placeholders))
+        )
+    return found
+
+
+def _entry_bytes(key, value):
+    return len(("%s=%s" % (key, "" if value is None else value)).encode("utf-8"))
+
+
+def _size_problems(name, values):
+    """What execve could not pass to the service: one entry too long, or the whole environment too big."""
+    found = []
+    too_long = sorted(str(k) for k, v in values.items() if _entry_bytes(k, v) > MAX_ENV_ENTRY)
+    if too_long:
+        found.append(
+            "%s: key(s) %s longer than one environment entry can be (KEY=value, at most %d bytes); the service "
+            "would fail to start (E2BIG): keep large data in a file the service reads"
+            % (name, ", ".join(too_long), MAX_ENV_ENTRY)
+        )
+    total = sum(_entry_bytes(k, v) + 1 for k, v in values.items())
+    if total > MAX_ENV_TOTAL:
+        found.append(
+            "%s: the env file's entries total %d bytes, more than %d, half of what execve takes for a command "
+            "and its environment; the service could fail to start (E2BIG)" % (name, total, MAX_ENV_TOTAL)
         )
     return found
 

@@ -293,11 +293,29 @@ def mail_problems(settings):
     return found
 
 
+# The operating system's own directories (the FHS's and Debian's): a role creates the directories it is given
+# and sets their owner and mode, so one of these would be taken from the system (/etc at 0750 for the app's
+# group locks every other account out of it). Below the pseudo-filesystems nothing is a directory to keep.
+SYSTEM_DIRECTORIES = frozenset(
+    ["/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/media", "/mnt", "/opt",
+     "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var"]  # noqa: S108 - named, not used
+    + ["/usr/" + name for name in ("bin", "include", "lib", "lib64", "libexec", "local", "sbin", "share", "src")]
+    + ["/usr/local/" + name for name in ("bin", "etc", "include", "lib", "sbin", "share", "src")]
+    + ["/var/" + name for name in ("backups", "cache", "lib", "local", "lock", "log", "mail", "opt", "run", "spool",
+                                   "tmp", "www")]
+    + ["/etc/" + name for name in ("cron.d", "default", "nginx", "postgresql", "ssh", "ssl", "sudoers.d", "systemd")]
+    + ["/etc/systemd/system", "/etc/nginx/conf.d", "/etc/nginx/sites-enabled", "/etc/nginx/sites-available",
+       "/var/lib/postgresql", "/var/log/nginx", "/run/systemd"]
+)  # fmt: skip
+PSEUDO_FILESYSTEMS = ("/proc/", "/sys/", "/dev/", "/run/systemd/")
+
+
 def path_problems(paths):
     """Problems of file-system paths (name -> value) that roles write into files root reads.
 
     Absolute, no '.' or '..' segment, no character that a unit, crontab or shell line would
-    take as a separator (letters, digits and . _ @ + / - only).
+    take as a separator (letters, digits and . _ @ + / - only); never a directory of the system's
+    own, nor anything inside a pseudo-filesystem.
     """
     found = []
     for name in sorted(paths):
@@ -306,6 +324,13 @@ def path_problems(paths):
             found.append(
                 "%s %r: an absolute path of letters, digits and . _ @ + / - (no '..', no space, ';' or newline)"
                 % (name, value)
+            )
+            continue
+        plain = re.sub("/+", "/", value).rstrip("/") or "/"
+        if plain in SYSTEM_DIRECTORIES or (plain + "/").startswith(PSEUDO_FILESYSTEMS):
+            found.append(
+                "%s %r: a directory of the system's own, which the role would take over (owner and mode); "
+                "give one of the stack's own, such as /opt/tms" % (name, value)
             )
     return found
 

@@ -323,3 +323,21 @@ def test_one_rule_names_a_unit(name, unit):
 def test_a_timer_or_path_unit_is_a_unit_to_start_after():
     services = with_change(0, after=["backup.timer", "spool.path", "postgresql.service"])
     assert _service_model.model_problems(services) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("/", False), ("/etc", False), ("/etc/", False), ("//etc", False), ("/usr/local/lib", False),
+        ("/var/lib", False), ("/etc/systemd/system", False), ("/etc/nginx/sites-enabled", False),
+        ("/proc/1", False), ("/sys/fs/cgroup/x", False), ("/opt", False), ("/home", False),
+        ("/opt/tms", True), ("/opt/tms/shared", True), ("/etc/steadyops", True), ("/usr/local/lib/steadyops", True),
+        ("/var/lib/steadyops", True), ("/srv/tms", True), ("/etc/nginx/steadyops-upstreams", True),
+    ],
+)  # fmt: skip
+def test_a_system_directory_is_never_taken(value, ok):
+    found = _service_model.path_problems({"env_file_dir": value})
+    assert (found == []) is ok, found
+    if not ok:
+        assert found == ["env_file_dir %r: a directory of the system's own, which the role would take over "
+                         "(owner and mode); give one of the stack's own, such as /opt/tms" % (value,)]  # fmt: skip

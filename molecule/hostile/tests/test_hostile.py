@@ -57,6 +57,8 @@ CASES = [
     ("workdir-newline", services(0, working_directory="/opt/tms/current\n" + INJECTED), "working_directory"),
     ("workdir-traversal", services(0, working_directory="/opt/tms/../../etc"), "working_directory"),
     ("rw-path-newline", services(0, read_write_paths=["/srv/data\n" + INJECTED]), "read_write_paths"),
+    # A trailing backslash joins the unit's next line to this one
+    ("exec-trailing-backslash", services(0, exec=API_EXEC + " \\"), "(tms-api).exec: ends with a backslash"),
     # strict and standard: nothing as root, however it is asked for
     ("user-root", services(0, user="root"), "(tms-api).user: the strict profile never runs"),
     ("exec-plus", services(0, exec="+" + API_EXEC), "(tms-api).exec: a '+' or '!' prefix"),
@@ -74,17 +76,24 @@ CASES = [
     # nginx
     ("route-block", route("/x/ { alias /etc/; } location /y/"), "routes[0].path"),
     ("route-traversal", route("/x/../"), "routes[0].path"),
+    (
+        "route-host-crlf",
+        {"stack_nginx_routes": [{"path": "/", "service": "tms-frontend", "host": "x\r\nX-Evil: 1"}]},
+        "routes[0].host",
+    ),
     ("server-name-separator", {"bootstrap_nginx_server_name": "x; location /e/ { alias /etc/; }"}, "server_name"),
     # cron and timers
     ("health-config-separator", {"health_check_config": "/etc/steadyops/h.json; touch /x"}, "health_check_config"),
     ("health-log-newline", {"health_check_log_file": "/var/log/h.log\n" + INJECTED}, "health_check_log_file"),
     ("health-state-traversal", {"health_check_state_dir": "/var/lib/../../etc"}, "health_check_state_dir"),
+    ("health-interval-cron-cannot-keep", {"health_check_interval_minutes": 90}, "health_check_interval_minutes is 90"),
     # env files
     ("env-key-newline", services(0, env={"LOG_LEVEL\n": "info"}), "LOG_LEVEL"),
     ("env-value-newline", services(0, env={"LOG_LEVEL": "info\nINJECTED=1"}), "LOG_LEVEL"),
     ("env-value-boolean", services(0, env={"DEBUG": True}), "DEBUG"),
     ("env-value-mapping", services(0, env={"LOG": {"level": "info"}}), "LOG"),
     ("env-port-set-by-hand", services(0, env={"PORT": "9000"}), "PORT is set by the unit"),
+    ("env-value-beyond-execve", services(0, env={"BIG": "x" * 200000}), "BIG longer than one environment entry"),
     # health mail and URLs
     ("smtp-to-newline", {"health_check_smtp_to": ["ops@tms.test\nBcc: x@elsewhere.test"]}, "health_check_smtp_to"),
     ("smtp-from-separator", {"health_check_smtp_from": "a@tms.test, b@tms.test"}, "health_check_smtp_from"),
@@ -100,6 +109,8 @@ CASES = [
     # paths
     ("app-root-relative", {"stack_app_root": "opt/tms"}, "opt/tms"),
     ("app-root-traversal", {"stack_app_root": "/opt/../etc"}, "/opt/../etc"),
+    ("app-root-system", {"stack_app_root": "/"}, "'/': a directory of the system's own"),
+    ("env-dir-system", {"env_file_dir": "/etc"}, "env_file_dir '/etc': a directory of the system's own"),
 ]
 
 

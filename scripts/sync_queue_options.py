@@ -50,8 +50,7 @@ ROLE_DECIDES = {
         "Unset: C(maintenance_queue_retention), the environment's. Nothing is purged in the C(count) mode.",
     ),
     "dead_letter_retention_days": (
-        "{{ omit if __maintenance_counting or __maintenance_dead_letter_days is none"
-        " else __maintenance_dead_letter_days }}",
+        "{{ omit if __maintenance_counting or __maintenance_no_dead_letter_days else __maintenance_dead_letter_days }}",
         "Unset: C(maintenance_dead_letter_retention_days), the environment's.",
     ),
     "vacuum": (

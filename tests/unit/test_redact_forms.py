@@ -30,10 +30,10 @@ PREFIX = "log: "
 def generated_secrets():
     rng = random.Random(SEED)  # noqa: S311 - reproducible secrets for a test, not real ones
     found = []
-    for _ in range(CASES):
+    for _case in range(CASES):
         lines = []
-        for _ in range(rng.choice([1, 1, 1, 2, 3])):
-            body = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(MIN_LENGTH, 20)))
+        for _line in range(rng.choice([1, 1, 1, 2, 3])):
+            body = "".join(rng.choice(ALPHABET) for _char in range(rng.randint(MIN_LENGTH, 20)))
             lines.append(rng.choice(CORE) + body)
         found.append("\n".join(lines))
     return found

@@ -69,6 +69,8 @@ def test_preflight_refuses_before_any_host_changes(host):
             ("-e", json.dumps({"stack_nginx_routes": [{"path": "/x/ { alias /etc/; }", "service": "tms-api"}]})),
             "routes[0].path '/x/ { alias /etc/; }'",
         ),
+        # pg_dump would take it as an option: the pre-migration backup a schema-only dump of another database
+        (("-e", "stack_database=--schema-only"), "deploy_backup_database '--schema-only': would be read as an option"),
     ]
     for extra, expected in cases:
         code, output = deploy("staging", *extra)
@@ -196,7 +198,13 @@ def test_a_backup_is_restored_only_when_confirmed_and_the_database_as_it_was_is_
     assert "repeat it in deploy_restore_confirm" in re.sub(r"\s+", " ", output), output
     assert get(host, "/api/jobs/%d" % job)[0] == 200, "a refused restore changed the database"
 
-    code, output = restore("-e", "deploy_restore_backup=%s" % dump, "-e", "deploy_restore_confirm=%s" % dump)
+    confirmed = ("-e", "deploy_restore_backup=%s" % dump, "-e", "deploy_restore_confirm=%s" % dump)
+    code, output = restore(*confirmed, "-e", "deploy_backup_database=host=10.0.0.9 dbname=tms")
+    assert code != 0
+    assert "would be read as a connection string" in re.sub(r"\s+", " ", output), output
+    assert get(host, "/api/jobs/%d" % job)[0] == 200, "a refused restore changed the database"
+
+    code, output = restore(*confirmed)
     assert code == 0, output
     assert get(host, "/api/jobs/%d" % job)[0] == 404, "the job made after the dump is still there"
     status, body = get(host, "/api/health")

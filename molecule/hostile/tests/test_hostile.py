@@ -82,6 +82,12 @@ CASES = [
         "routes[0].host",
     ),
     ("server-name-separator", {"bootstrap_nginx_server_name": "x; location /e/ { alias /etc/; }"}, "server_name"),
+    # nginx's own includes would read the upstream files (or their directory) at the top of its http block
+    (
+        "upstream-dir-in-sites-enabled",
+        {"bootstrap_nginx_upstream_dir": "/etc/nginx/sites-enabled/upstreams"},
+        "nginx reads /etc/nginx/sites-enabled/upstreams by itself (include /etc/nginx/sites-enabled/*)",
+    ),
     # cron and timers
     ("health-config-separator", {"health_check_config": "/etc/steadyops/h.json; touch /x"}, "health_check_config"),
     ("health-log-newline", {"health_check_log_file": "/var/log/h.log\n" + INJECTED}, "health_check_log_file"),
@@ -106,6 +112,19 @@ CASES = [
     ("port-boolean", services(0, port=True), "(tms-api).port: True"),
     ("stray-patterns-string", services(0, stray_patterns="server.py"), "stray_patterns: must be a list"),
     ("stray-pattern-everything", services(0, stray_patterns=[".*"]), "matches every process"),
+    # PostgreSQL names: pg_hba.conf, CREATE ROLE/DATABASE and pg_dump read them
+    (
+        "pg-role-postgres",
+        {"bootstrap_postgresql_user": "postgres"},
+        "bootstrap_postgresql_user 'postgres': is PostgreSQL",
+    ),
+    ("pg-role-hba-keyword", {"bootstrap_postgresql_user": "all"}, "bootstrap_postgresql_user 'all': is a keyword"),
+    ("pg-role-reserved-prefix", {"bootstrap_postgresql_user": "pg_monitor"}, "'pg_monitor': starts with pg_"),
+    ("pg-db-option", {"stack_database": "--schema-only"}, "bootstrap_postgresql_db '--schema-only': would be read as"),
+    ("pg-db-newline", {"bootstrap_postgresql_db": "tms\nhost all all 0.0.0.0/0 trust"}, "holds characters other than"),
+    ("pg-db-template", {"bootstrap_postgresql_db": "template1"}, "bootstrap_postgresql_db 'template1': is a template"),
+    # converge.yml made tms_admin a superuser by hand: it never becomes the application's role
+    ("pg-role-existing-superuser", {"bootstrap_postgresql_user": "tms_admin"}, "tms_admin is a superuser"),
     # paths
     ("app-root-relative", {"stack_app_root": "opt/tms"}, "opt/tms"),
     ("app-root-traversal", {"stack_app_root": "/opt/../etc"}, "/opt/../etc"),
@@ -151,11 +170,24 @@ def run_share(name, cases):
 def outcomes():
     """Every case's (host, rc, output, unchanged): half the cases on each host, both hosts at once."""
     with ThreadPoolExecutor(len(HOSTS)) as pool:
-        shares = pool.map(run_share, HOSTS, [CASES[i :: len(HOSTS)] for i in range(len(HOSTS))])
+        every = CASES + PUT_BACK
+        shares = pool.map(run_share, HOSTS, [every[i :: len(HOSTS)] for i in range(len(HOSTS))])
     found = {}
     for share in shares:
         found.update(share)
     return found
+
+
+# Changes each check passes that nginx refuses as a whole: written, checked with nginx -t, put back.
+# converge.yml added a hand-made site that uses the frontend's upstream; without the route the stack's
+# site no longer defines it.
+PUT_BACK = [
+    (
+        "route-dropped-under-a-hand-made-site",
+        {"stack_nginx_routes": [MODEL["stack_nginx_routes"][0]]},
+        "nginx refuses its configuration with this run's change",
+    ),
+]
 
 
 @pytest.mark.parametrize(("case_id", "extra_vars", "expected"), CASES, ids=[c[0] for c in CASES])
@@ -166,6 +198,19 @@ def test_refused_naming_the_value_with_nothing_changed(outcomes, case_id, extra_
     assert expected in output, outcome["output"][-3000:]
     assert "changed=0" in output, "a refusal changes nothing"
     assert outcome["unchanged"], "files root or systemd reads changed on %s" % outcome["host"]
+    assert SECRET not in outcome["output"]
+
+
+@pytest.mark.parametrize(("case_id", "extra_vars", "expected"), PUT_BACK, ids=[c[0] for c in PUT_BACK])
+def test_a_change_nginx_refuses_as_a_whole_is_put_back(outcomes, case_id, extra_vars, expected):
+    outcome = outcomes[case_id]
+    output = " ".join(outcome["output"].split())
+    assert outcome["rc"] != 0, outcome["output"][-3000:]
+    assert expected in output, outcome["output"][-3000:]
+    assert "Put back as it was: /etc/nginx/sites-available/steadyops.conf" in output
+    assert outcome["unchanged"], "the refused site stayed on %s" % outcome["host"]
+    served = subprocess.run(["docker", "exec", outcome["host"], "nginx", "-t", "-q"], capture_output=True, check=False)
+    assert served.returncode == 0, served.stderr
     assert SECRET not in outcome["output"]
 
 

@@ -83,7 +83,7 @@ def test_an_interval_cron_cannot_keep_is_refused_before_anything_changes_and_the
                                 "name": "steadyops.stack.health_check",
                                 "tasks_from": "preflight",
                             },
-                            "vars": {"health_check_services": [], "stack_app_user": "tmsapp"},
+                            "vars": {"stack_services": [], "stack_app_user": "tmsapp"},
                         }
                     ],
                 }

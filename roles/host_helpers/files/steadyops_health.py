@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The stack's health check: notices what is down, repairs within a budget, alerts once.
 
-    steadyops_health.py [--config /etc/steadyops/health.json] [--look]
+    steadyops_health.py [--config /etc/steadyops/health.json] [--look | --check-config]
 
 Per service: the unit is active; its port listens and is held by a process
 inside the unit's cgroup (an orphan holding it is reported as exactly that);
@@ -19,7 +19,10 @@ writes a JSON status that deploys read, and exits 0 (OK), 1 (WARNING) or
 (app_root/deploy.lock), services are checked but not repaired, their
 findings are at most WARNING, and no mail goes out. --look checks the same and prints the
 status as JSON, repairing nothing, mailing nothing and keeping no state (the
-status page's view). Standard library only; the process
+status page's view). A config file the program cannot use (a setting of the
+wrong type, one it does not know) is refused at the start of every run, as
+CRITICAL naming the setting; --check-config only checks it (exit 0, or 3 with
+the reasons), which the role runs before it installs a new file. Standard library only; the process
 code is the collection's own _procfs, installed next to this file.
 """
 
@@ -41,6 +44,7 @@ from email.message import EmailMessage
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import _health_config
 import _host_exec
 import _port_release
 import _procfs
@@ -51,6 +55,8 @@ import _systemd
 _systemd.use(_host_exec.run)
 
 OK, WARNING, CRITICAL = 0, 1, 2
+# --check-config's answer for a file the program refuses (monitoring plugins' UNKNOWN).
+CONFIG_REFUSED = 3
 LEVELS = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL"}
 
 
@@ -435,10 +441,24 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="/etc/steadyops/health.json")
     parser.add_argument("--look", action="store_true", help="print the status as JSON; repair, mail and keep nothing")
+    parser.add_argument("--check-config", action="store_true", help="only check the config file (exit 0, or 3)")
     args = parser.parse_args()
     config = load_json(args.config, None)
     if config is None:
-        print("[HEALTH] %s - CRITICAL: cannot read %s" % (time.strftime("%Y-%m-%dT%H:%M:%S"), args.config))
+        problems = ["it is not a JSON file this program can read"]
+    else:
+        problems = _health_config.config_problems(config)
+    if args.check_config:
+        for problem in problems:
+            print("%s: %s" % (args.config, problem), file=sys.stderr)
+        return CONFIG_REFUSED if problems else OK
+    if problems:
+        # Loudly, before anything is checked or repaired: a value of the wrong type would otherwise crash
+        # the run that has something to alert on.
+        print(
+            "[HEALTH] %s - CRITICAL: %s is not usable: %s"
+            % (time.strftime("%Y-%m-%dT%H:%M:%S"), args.config, "; ".join(problems))
+        )
         return CRITICAL
     state_dir = config.get("state_dir", "/var/lib/steadyops/health")
     state_path = os.path.join(state_dir, "state.json")

@@ -12,7 +12,10 @@ still in its inactive unit's cgroup is a leftover. Then:
 - started again with the leftovers in place (the outage: EADDRINUSE loops),
   port_free with each unit as owner_unit frees its port, and once failed
   units are reset and started (as the health check does) every unit is
-  active with its port held inside its own cgroup.
+  active with its port held inside its own cgroup;
+- the same outage once more, and one run of the health check program itself
+  (installed by the host_helpers role, each unit a service of its config)
+  leaves every unit active with its port held inside its own cgroup.
 
 Every process here is one the test started, on ports 3100-3163.
 """
@@ -183,6 +186,23 @@ def run_playbook(host, tasks):
     return completed.returncode, [t["hosts"][name] for t in report["plays"][0]["tasks"]]
 
 
+def held_by_their_units(host, matrix):
+    """A function listing each unit that is not active with its port held by one process inside its own cgroup."""
+    units = [c[0] for c in matrix]
+
+    def problems():
+        owners, state = listeners(host), states(host, units)
+        found = []
+        for unit, port, *_rest in matrix:
+            pids = owners.get(port, [])
+            cgroups = [host.file(f"/proc/{pid}/cgroup").content_string for pid in pids]
+            if state.get(unit) != "active" or len(pids) != 1 or f"/system.slice/{unit}" not in cgroups[0]:
+                found.append((unit, state.get(unit), pids, [c.strip().splitlines()[-1] for c in cgroups]))
+        return found
+
+    return problems
+
+
 def test_units_looping_on_their_leftovers_get_their_ports_back(host, matrix):
     left = start_all_and_leave_behind(host, matrix)
     units = [c[0] for c in matrix]
@@ -210,16 +230,7 @@ def test_units_looping_on_their_leftovers_get_their_ports_back(host, matrix):
     adopted_by = {c[3] for c in matrix if left.get(c[1]) in adopted}
     assert adopted_by <= {"forking"}, adopted_by
 
-    def problems():
-        owners, state = listeners(host), states(host, units)
-        found = []
-        for unit, port, *_rest in matrix:
-            pids = owners.get(port, [])
-            cgroups = [host.file(f"/proc/{pid}/cgroup").content_string for pid in pids]
-            if state.get(unit) != "active" or len(pids) != 1 or f"/system.slice/{unit}" not in cgroups[0]:
-                found.append((unit, state.get(unit), pids, [c.strip().splitlines()[-1] for c in cgroups]))
-        return found
-
+    problems = held_by_their_units(host, matrix)
     # Past the longest RestartSec, units that restart on their own have. The others are repaired as the health
     # check repairs a unit that is not active or does not hold its port (a shell still up whose server died
     # on EADDRINUSE): stop it, free its port, start it. Stopping first matters: KillMode=process and none
@@ -239,3 +250,62 @@ def test_units_looping_on_their_leftovers_get_their_ports_back(host, matrix):
     assert not left_broken, "not every unit is active with its port held inside its own cgroup:\n%s" % "\n".join(
         map(str, left_broken)
     )
+
+
+HELPERS = "/usr/local/lib/steadyops-matrix"
+STATE = "/var/lib/steadyops-matrix"
+
+
+def test_one_health_check_run_brings_every_looping_unit_back(host, matrix):
+    """The real program, configured with the matrix as its services, repairs the outage by itself."""
+    rc, _results = run_playbook(
+        host,
+        [
+            {
+                "name": "Install the health check program",
+                "ansible.builtin.include_role": {"name": "steadyops.stack.host_helpers"},
+                "vars": {"host_helpers_dir": HELPERS},
+            }
+        ],
+    )
+    assert rc == 0
+    config = {
+        # As the role writes it for these units: each one's port, the pattern of its server, the account it runs as.
+        "services": [
+            {"name": unit[: -len(".service")], "port": port, "stray_patterns": [pattern(port)], "stray_users": ["root"]}
+            for unit, port, *_rest in matrix
+        ],
+        "restart": True,
+        "free_port": True,
+        "restart_budget": {"max_restarts": 3, "window_runs": 12},
+        "restart_settle_seconds": 20,
+        "state_dir": STATE,
+    }
+    host.run_test("rm -rf %s; mkdir -p %s" % (STATE, STATE))
+    host.run_test("cat > %s/health.json <<'EOF'\n%s\nEOF" % (STATE, json.dumps(config)))
+
+    start_all_and_leave_behind(host, matrix)
+    host.run_test("systemctl start --no-block " + " ".join(c[0] for c in matrix))
+    time.sleep(8)  # the outage, past the longest RestartSec: loops, give-ups and shells without their server
+    problems = held_by_their_units(host, matrix)
+    outage = problems()
+    assert outage, "the outage did not happen: every unit got its port back by itself"
+
+    checked = host.run("/usr/bin/python3 %s/steadyops_health.py --config %s/health.json" % (HELPERS, STATE))
+    status = json.loads(host.file(STATE + "/status.json").content_string)
+    after = {name: report["after_restart"] for name, report in status["services"].items() if "after_restart" in report}
+    print("leftover matrix: %d units down, one health check run, %d restarted" % (len(outage), len(after)))
+    # The run that finds an outage reports it (CRITICAL, as it alerts); each repair must have worked:
+    # a restarted service passes its checks again within the settle time, none is "still failing".
+    assert checked.rc == 2, checked.stdout[-4000:]
+    assert "still failing" not in checked.stdout, checked.stdout[-4000:]
+    assert {unit[: -len(".service")] for unit, *_rest in outage} <= set(after), (outage, sorted(after))
+    assert all(report["healthy"] for report in after.values()), after
+    deadline = time.time() + 15
+    while problems() and time.time() < deadline:
+        time.sleep(1)
+    assert not problems(), "after one health check run:\n%s\n%s" % (
+        "\n".join(map(str, problems())),
+        checked.stdout[-3000:],
+    )
+    host.run("rm -rf %s %s" % (STATE, HELPERS))

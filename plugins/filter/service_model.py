@@ -112,26 +112,6 @@ def unit_name(name):
     return _service_model.unit_name(name)
 
 
-def nginx_route_problems(routes, services, server_name=None):
-    """Sentences naming each nginx route (and the server_name) nginx must not be given."""
-    return _service_model.route_problems(routes, services, server_name)
-
-
-def mail_problems(settings):
-    """Sentences naming each alert mail setting (host, port, from, to) that would break a header or SMTP."""
-    return _service_model.mail_problems(settings or {})
-
-
-def account_problems(accounts):
-    """Sentences naming each account name (option -> value) that is not one plain word for units and sudoers."""
-    return _service_model.account_problems(accounts or {})
-
-
-def path_problems(paths):
-    """Sentences naming each path (a mapping of variable name to path) that must not be written."""
-    return _service_model.path_problems(paths or {})
-
-
 class FilterModule(object):
     def filters(self):
         return {
@@ -142,10 +122,6 @@ class FilterModule(object):
             "running_instances": running_instances,
             "cutover_plan": cutover_plan,
             "stray_spec": stray_spec,
-            "nginx_route_problems": nginx_route_problems,
             "unit_name": unit_name,
-            "path_problems": path_problems,
-            "mail_problems": mail_problems,
-            "account_problems": account_problems,
             "with_port": with_port,
         }

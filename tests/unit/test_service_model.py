@@ -8,7 +8,7 @@ from ansible_collections.steadyops.stack.plugins.filter.service_model import (
     stray_spec,
     with_port,
 )
-from ansible_collections.steadyops.stack.plugins.module_utils import _service_model
+from ansible_collections.steadyops.stack.plugins.module_utils import _input_rules, _service_model
 
 API = {"name": "api", "exec": "/bin/api", "port": 8000, "after": ["postgresql.service"]}
 WEB = {"name": "web", "exec": "/bin/web", "port": 3000, "gapless_port": 3001, "after": ["api"]}
@@ -165,7 +165,7 @@ ROUTES = [{"path": "/api/", "service": "api", "health": "/api/health"}, {"path":
 
 
 def test_the_example_routes_and_server_name_are_usable():
-    assert _service_model.route_problems(ROUTES, [API, WEB, WORKER], "staging-1 tms.example.com") == []
+    assert _input_rules.route_problems(ROUTES, [API, WEB, WORKER], "staging-1 tms.example.com") == []
 
 
 @pytest.mark.parametrize(
@@ -186,7 +186,7 @@ def test_the_example_routes_and_server_name_are_usable():
     ],
 )
 def test_a_route_or_server_name_nginx_would_parse_as_more_is_refused(route, server_name, expected):
-    found = _service_model.route_problems([route], [API, WEB, WORKER], server_name)
+    found = _input_rules.route_problems([route], [API, WEB, WORKER], server_name)
     assert len(found) == 1, found
     assert found[0].startswith(expected), found
 
@@ -208,7 +208,7 @@ def test_a_route_or_server_name_nginx_would_parse_as_more_is_refused(route, serv
     ],
 )
 def test_paths_written_into_root_read_files_are_plain_and_absolute(value, ok):
-    found = _service_model.path_problems({"health_check_config": value})
+    found = _input_rules.path_problems({"health_check_config": value})
     assert (found == []) is ok, found
     if not ok:
         assert found[0].startswith("health_check_config %r: an absolute path" % (value,))
@@ -229,7 +229,7 @@ def test_paths_written_into_root_read_files_are_plain_and_absolute(value, ok):
     ],
 )
 def test_mail_settings_that_would_break_a_header_or_smtp_are_refused(settings, expected):
-    found = _service_model.mail_problems(settings)
+    found = _input_rules.mail_problems(settings)
     assert len(found) == len(expected)
     for problem, start in zip(found, expected, strict=True):
         assert problem.startswith(start), problem
@@ -253,7 +253,7 @@ def test_unit_overrides_of_plain_values_and_lists_are_usable():
     ],
 )
 def test_account_names_are_one_plain_word(name, ok):
-    assert (_service_model.account_problems({"x": name}) == []) is ok
+    assert (_input_rules.account_problems({"x": name}) == []) is ok
 
 
 @pytest.mark.parametrize("profile", ["strict", "standard"])
@@ -308,7 +308,7 @@ def test_a_boolean_that_is_not_one_is_refused(value):
 
 def test_a_route_may_name_the_host_it_is_checked_with():
     route = {"path": "/x/", "service": "api", "host": "tms.example.com:8080"}
-    assert _service_model.route_problems([route], [API, WEB, WORKER]) == []
+    assert _input_rules.route_problems([route], [API, WEB, WORKER]) == []
 
 
 @pytest.mark.parametrize(
@@ -336,7 +336,7 @@ def test_a_timer_or_path_unit_is_a_unit_to_start_after():
     ],
 )  # fmt: skip
 def test_a_system_directory_is_never_taken(value, ok):
-    found = _service_model.path_problems({"env_file_dir": value})
+    found = _input_rules.path_problems({"env_file_dir": value})
     assert (found == []) is ok, found
     if not ok:
         assert found == ["env_file_dir %r: a directory of the system's own, which the role would take over "

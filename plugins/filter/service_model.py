@@ -107,6 +107,11 @@ def with_port(url, from_port, to_port):
     return _service_model.with_port(url, from_port, to_port)
 
 
+def after_units(names, services, wanted=False):
+    """The units a service's after: names: a gapless stack service as its two instances (none for Wants=)."""
+    return _service_model.after_units(names, services, wanted)
+
+
 def unit_name(name):
     """A unit's full name: as given with a unit type (backup.timer), else the service (name.service)."""
     return _service_model.unit_name(name)
@@ -123,5 +128,6 @@ class FilterModule(object):
             "cutover_plan": cutover_plan,
             "stray_spec": stray_spec,
             "unit_name": unit_name,
+            "after_units": after_units,
             "with_port": with_port,
         }

@@ -391,6 +391,23 @@ def instance_unit(name, port=None):
     return "%s@%d.service" % (name, port) if port is not None else name + ".service"
 
 
+def after_units(names, services, wanted=False):
+    """The units NAMES (a service's after:) stand for: a gapless stack service's two instances, else unit_name.
+
+    A gapless service runs as C(name@port.service) instances only; C(name.service) does not exist, and
+    ordering after it orders after nothing. For Wants= (WANTED) a gapless service is left out: wanting
+    both instances would start the idle one too, and the deploy starts the one that serves.
+    """
+    gapless = {s.get("name"): s for s in services or [] if isinstance(s, dict) and s.get("gapless_port") is not None}
+    units = []
+    for name in names or []:
+        if name not in gapless:
+            units.append(unit_name(name))
+        elif not wanted:
+            units.extend(instance_unit(name, port) for port in instance_ports(gapless[name]))
+    return units
+
+
 def instance_ports(service):
     """The ports a service's instances listen on: its blue/green pair, or its one port."""
     ports = [service.get("port"), service.get("gapless_port")]

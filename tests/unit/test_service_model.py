@@ -2,6 +2,7 @@
 
 import pytest
 from ansible_collections.steadyops.stack.plugins.filter.service_model import (
+    after_units,
     cutover_plan,
     running_instances,
     service_instances,
@@ -318,6 +319,15 @@ def test_a_route_may_name_the_host_it_is_checked_with():
 )  # fmt: skip
 def test_one_rule_names_a_unit(name, unit):
     assert _service_model.unit_name(name) == unit
+
+
+def test_a_gapless_service_is_started_after_as_both_of_its_instances():
+    # WEB is gapless (3000/3001): no web.service exists to order after, only its instances.
+    units = after_units(["web", "api", "backup.timer", "postgresql.service"], [API, WEB, WORKER])
+    assert units == ["web@3000.service", "web@3001.service", "api.service", "backup.timer", "postgresql.service"]
+    assert after_units([], [API, WEB]) == []
+    # Wanting both would start the idle instance too: Wants= leaves a gapless service out.
+    assert after_units(["web", "api"], [API, WEB, WORKER], wanted=True) == ["api.service"]
 
 
 def test_a_timer_or_path_unit_is_a_unit_to_start_after():

@@ -40,6 +40,16 @@ def test_each_gapless_service_runs_one_enabled_instance_nginx_points_at(host):
         assert status == 200, (unit, body)
 
 
+def test_a_unit_after_a_gapless_service_is_ordered_after_its_instances_as_systemd_reads_it(host):
+    # tms-api runs as tms-api@8000/8001: there is no tms-api.service to order after, and wanting
+    # both instances would start the idle one.
+    after = host.check_output("systemctl show -p After --value tms-worker.service").split()
+    wants = host.check_output("systemctl show -p Wants --value tms-worker.service").split()
+    assert {"tms-api@8000.service", "tms-api@8001.service", "postgresql.service"} <= set(after), after
+    assert "tms-api.service" not in after
+    assert not [unit for unit in wants if unit.startswith("tms-api")], wants
+
+
 def test_units_are_sandboxed_as_their_profile_says(host):
     def exposure(unit):
         out = host.check_output("systemd-analyze security --no-pager %s" % unit)

@@ -1,7 +1,8 @@
 """New versions deployed by real ansible-playbook runs, in file order, after the per-host checks.
 
 Gapless under load, and the baseline without gapless switching that must fail
-requests; a release whose health fails, rolled back; a failing migration that
+requests; a release whose health fails, rolled back; env files and a unit
+that break a restart, put back; a failing migration that
 ends the deploy before the switch; a lock another deploy holds; a rolling
 deploy whose second host fails.
 """
@@ -13,7 +14,8 @@ import time
 from pathlib import Path
 
 import testinfra
-from helpers import FIRST, ROOT, SECOND, commit, deploy, get, main_pids, playbook, post_job, serving_release
+import yaml
+from helpers import FIRST, PROJECT, ROOT, SECOND, commit, deploy, get, main_pids, playbook, post_job, serving_release
 
 testinfra_hosts = ["ansible://" + FIRST]
 LOADGEN = (
@@ -21,6 +23,10 @@ LOADGEN = (
     " --stop-file /run/loadgen.stop --out /run/loadgen.json /health /api/health"
 )
 MIN_RATE = 50
+# The demo's service model, as the inventory gives it: tests change one field of it at a time.
+SERVICES = yaml.safe_load((Path(PROJECT) / "inventories/staging/group_vars/staging/stack.yml").read_text())[
+    "stack_services"
+]
 LOCKFILE = (Path(__file__).resolve().parents[3] / "examples/tms/frontend/package-lock.json").read_text()
 
 
@@ -130,17 +136,69 @@ def test_a_release_whose_health_fails_is_rolled_back(host):
     commit("v5: health fixed", remove=["BREAK_API_HEALTH"])
 
 
+def api_environment(host):
+    """The running API's environment, as its process has it: read through /proc, not the env file."""
+    pid = host.check_output("systemctl show -p MainPID --value %s" % api_unit(host))
+    return dict(
+        line.split("=", 1)
+        for line in host.check_output("tr '\\0' '\\n' < /proc/%s/environ" % pid).splitlines()
+        if "=" in line
+    )
+
+
+def api_unit(host):
+    return host.check_output("systemctl list-units --state=active --no-legend --plain 'tms-api@*' | cut -d' ' -f1")
+
+
+def test_a_deploy_whose_env_and_unit_break_the_api_puts_both_back(host):
+    """A new DATABASE_URL (the wrong password) and a changed unit; the API restarts in place on them and fails.
+
+    The rollback puts the env files and the unit file back from their backups, restarts the API on them, and
+    says what it put back; the API's own process has the old environment again and serves.
+    """
+    good = serving_release(host)
+    files = ["%s/shared/tms-api.env" % ROOT, "%s/shared/tms-worker.env" % ROOT, "/etc/systemd/system/tms-api@.service"]
+    before = {path: host.file(path).sha256sum for path in files}
+    right_url = api_environment(host)["DATABASE_URL"]
+    services = [dict(s, description="TMS API, changed") if s["name"] == "tms-api" else s for s in SERVICES]
+    wrong = {
+        "stack_services": services,
+        "env_file_secrets": {"DATABASE_URL": "postgresql://tms:PBWRONG-pw@127.0.0.1:5432/tms"},
+    }
+    code, output = deploy(FIRST, "-e", json.dumps(wrong), "-e", "deploy_gapless=false")
+    flat = re.sub(r"\s+", " ", output)
+    assert code != 0
+    assert "Rolled back to the instances that served; it serves and is healthy" in flat, output[-4000:]
+    assert "Put back: the unit files /etc/systemd/system/tms-api@.service; the env files " in flat, output[-4000:]
+    assert all(path in flat.split("Put back: ", 1)[1] for path in files), output[-4000:]
+    assert "PBWRONG" not in output
+    assert {path: host.file(path).sha256sum for path in files} == before
+    # systemd reads the unit put back, and the API's process runs on the env file put back.
+    assert host.check_output("systemctl show -p Description --value %s" % api_unit(host)) == "TMS API"
+    assert api_environment(host)["DATABASE_URL"] == right_url
+    assert serving_release(host) == good
+    assert get(host, "/api/health")[0] == 200
+
+
 def test_a_failing_migration_ends_the_deploy_before_the_switch(host):
     good = serving_release(host)
     units = ["tms-worker.service"]
     before = main_pids(host, units)
     broken = commit("v6: a broken migration", write={"migrations/002_broken.sql": "CREATE TABLE broken (;\n"})
-    code, output = deploy(FIRST)
+    # The same run changes the API's unit and env file: written before the migrations, put back after.
+    files = ["%s/shared/tms-api.env" % ROOT, "/etc/systemd/system/tms-api@.service"]
+    before = dict(before, **{path: host.file(path).sha256sum for path in files})
+    changed = [
+        dict(s, description="TMS API v6", env={"LOG_LEVEL": "debug"}) if s["name"] == "tms-api" else s for s in SERVICES
+    ]
+    code, output = deploy(FIRST, "-e", json.dumps({"stack_services": changed}))
     assert code != 0
     assert "migration 002_broken.sql failed" in output, output
+    flat = re.sub(r"\s+", " ", output)
+    assert "Put back: the unit files %s; the env files %s." % (files[1], files[0]) in flat, output[-4000:]
+    assert dict(main_pids(host, units), **{path: host.file(path).sha256sum for path in files}) == before
     assert "demo-db-password-4f1c" not in output, "the migration runs with the secret; the output never shows it"
     assert serving_release(host) == good
-    assert main_pids(host, units) == before
     assert host.run("ls %s/backups/ | grep -q before-%s" % (ROOT, broken)).rc == 0
     commit("v7: migration fixed", remove=["migrations/002_broken.sql"])
 

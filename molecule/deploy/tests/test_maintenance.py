@@ -6,15 +6,19 @@ accounts table an invalid address; the app root more releases and dumps than
 the roles keep. A check run changes none of it; one run purges and rescues
 exactly what the environment's settings say and prunes to the kept numbers,
 leaving live rows, the serving release and the newest dump; the next run
-changes nothing.
+changes nothing. The audit's query runs as a role that can only read: queries
+that would run a program, write, read a server file or have psql run a shell
+fail, on both hosts, and leave nothing behind.
 """
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from helpers import FIRST, ROOT, playbook, recap_changed, serving_release, shell_quote, stop_health_checks
+import testinfra
+from helpers import FIRST, ROOT, SECOND, playbook, recap_changed, serving_release, shell_quote, stop_health_checks
 
 testinfra_hosts = ["ansible://" + FIRST]
 RECORD = Path(os.environ["STEADYOPS_REPORT_DIR"]) / "maintenance" / ("%s.json" % FIRST)
@@ -132,3 +136,60 @@ def test_the_next_run_changes_nothing(host):
     assert code == 0, output[-3000:]
     assert recap_changed(output, FIRST) == 0, output[-3000:]
     assert host_state(host) == before
+
+
+# The audit query comes from the inventory; it runs as the reader, which can only read. Each case is
+# what a query would do as the superuser the audit once ran as: run a program, leave the read-only
+# transaction for a write, read a server file, or have psql run a shell.
+ESCAPED = "/tmp/steadyops-audit-escaped"  # noqa: S108 - in a lab host, where the server (no PrivateTmp) and any account write
+HOSTILE_QUERIES = [
+    ("copy-to-program", "COPY (SELECT 1) TO PROGRAM 'touch %s'" % ESCAPED, "to COPY to or from an external program"),
+    (
+        "leave-read-only-to-create",
+        "COMMIT; BEGIN READ WRITE; CREATE TABLE audit_escaped (x int); COMMIT",
+        "permission denied for schema public",
+    ),
+    (
+        "leave-read-only-to-write",
+        "COMMIT; BEGIN READ WRITE; UPDATE app_users SET email = 'escaped@tms.test'; COMMIT",
+        "permission denied for table app_users",
+    ),
+    ("read-a-server-file", "SELECT pg_read_file('/etc/shadow')", "permission denied for function pg_read_file"),
+    ("psql-shell", "\\! touch %s" % ESCAPED, "starts with a backslash, which psql would run as a command of its own"),
+    # Past the first character psql sends it all to the server, which reads no shell.
+    ("psql-shell-after-sql", "SELECT 1; \\! touch %s" % ESCAPED, "syntax error at or near"),
+]
+
+
+def audit_state(name):
+    """What a query that got out would leave on host NAME: the marker, the table, the accounts' addresses."""
+    lab = testinfra.get_host("ansible://%s?ansible_inventory=%s" % (name, os.environ["MOLECULE_INVENTORY_FILE"]))
+    tables = psql(lab, "SELECT count(*) FROM pg_tables WHERE tablename = 'audit_escaped'")
+    return lab.file(ESCAPED).exists, tables, psql(lab, "SELECT string_agg(email, ',' ORDER BY id) FROM app_users")
+
+
+def run_hostile(name, cases):
+    found = {}
+    for case_id, query, _expected in cases:
+        before = audit_state(name)
+        code, output = playbook("maintenance", name, "-e", json.dumps({"stack_email_audit_query": query}))
+        found[case_id] = (code, output, before, audit_state(name))
+    return found
+
+
+@pytest.mark.parametrize(("case_id", "query", "expected"), HOSTILE_QUERIES, ids=[c[0] for c in HOSTILE_QUERIES])
+def test_an_audit_query_can_only_read(hostile_outcomes, case_id, query, expected):
+    code, output, before, after = hostile_outcomes[case_id]
+    assert code != 0, output[-3000:]
+    assert expected in " ".join(output.split()), output[-3000:]
+    assert after == before
+    assert after[:2] == (False, "0")
+
+
+@pytest.fixture(scope="module")
+def hostile_outcomes():
+    """Every hostile query's (rc, output, state before, state after), split over both hosts, both at once."""
+    hosts = [FIRST, SECOND]
+    with ThreadPoolExecutor(len(hosts)) as pool:
+        shares = pool.map(run_hostile, hosts, [HOSTILE_QUERIES[i :: len(hosts)] for i in range(len(hosts))])
+    return {case_id: outcome for share in shares for case_id, outcome in share.items()}

@@ -125,6 +125,13 @@ CASES = [
     ("pg-db-template", {"bootstrap_postgresql_db": "template1"}, "bootstrap_postgresql_db 'template1': is a template"),
     # converge.yml made tms_admin a superuser by hand: it never becomes the application's role
     ("pg-role-existing-superuser", {"bootstrap_postgresql_user": "tms_admin"}, "tms_admin is a superuser"),
+    # The audit's reader: only read, so never the application's role nor a superuser
+    (
+        "pg-reader-app-role",
+        {"bootstrap_postgresql_reader": "tms"},
+        "bootstrap_postgresql_reader tms: is a role or account the stack already uses",
+    ),
+    ("pg-reader-existing-superuser", {"bootstrap_postgresql_reader": "tms_admin"}, "reader tms_admin is a superuser"),
     # paths
     ("app-root-relative", {"stack_app_root": "opt/tms"}, "opt/tms"),
     ("app-root-traversal", {"stack_app_root": "/opt/../etc"}, "/opt/../etc"),

@@ -20,8 +20,8 @@ description:
     expected, or out of restart budget), V(warning) (restarted by the health check within the budget's
     window) or V(ok); each host the worst of its services and host checks. Hosts and services are
     ordered failing first, then warning, then ok, so what is wrong is at the top.
-  - A queue with dead letters or stuck rows, a queue that could not be counted, and an email audit
-    that found invalid addresses make their host a V(warning) at least.
+  - A queue with dead letters or stuck rows, a queue that could not be counted or whose maintenance
+    would fail, and an email audit that found invalid addresses make their host a V(warning) at least.
 positional: names
 options:
   _input:
@@ -103,6 +103,8 @@ def queue_row(queue):
     problems = []
     if queue.get("lock") == "busy":
         problems.append("not counted: a purge was running")
+    if queue.get("error"):
+        problems.append("maintenance would fail: %s" % queue["error"])
     if stuck:
         problems.append("%d stuck in processing" % stuck)
     # Counts are under the table's own state values; state_names says which one is dead letter.

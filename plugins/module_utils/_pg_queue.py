@@ -447,8 +447,7 @@ def batch_statement(action, first, mode):
     LOCKED: a row a worker holds is left, the rest of the batch goes on), and
     the change re-checks the range and the filter on the rows it finds.
     "direct": a plain delete of the range and filter, for deletes, run first.
-    "count": what skip_locked would change, taking the same locks, in a
-    transaction the runner rolls back (check mode).
+    Check mode runs the same statements in transactions the runner rolls back.
     """
     key = action.key
     in_range = key.range_clause(first) + sql.SQL(" AND (") + action.where + sql.SQL(")")
@@ -460,9 +459,6 @@ def batch_statement(action, first, mode):
             + sql.SQL(" FOR UPDATE SKIP LOCKED")
         )
 
-    if mode == "count":
-        counted = chosen(sql.SQL("tableoid"))
-        return sql.SQL("SELECT tableoid, count(*) FROM (") + counted + sql.SQL(") AS chosen GROUP BY 1")
     if action.change is None:
         head = sql.SQL("DELETE FROM {table} WHERE ").format(table=key.table)
     else:
@@ -482,7 +478,14 @@ def batch_statement(action, first, mode):
 
 
 class BatchRunner(object):
-    """Runs actions batch by batch over consecutive slices of their table's key."""
+    """Runs actions batch by batch over consecutive slices of their table's key.
+
+    DRY (check mode) runs each batch's own UPDATE or DELETE and rolls it back:
+    a foreign key, a missing privilege or a generated column stops check mode
+    at the batch where it stops the apply, and the counts are the apply's. Each
+    batch ends its own transaction, so a worker waits on the rows of one batch
+    at most, as in an apply.
+    """
 
     def __init__(self, conn, batch_size, pause, lock_timeout_ms, statement_timeout_ms, dry=False):
         self.conn = conn
@@ -493,7 +496,8 @@ class BatchRunner(object):
         self.lock_timeouts = 0
         # Delete batches that met a held row and were run again skipping held rows.
         self.rerun_skipping_held = 0
-        # Rows committed so far, per action: what a failure half-way has already changed.
+        # Rows committed so far (in check mode: would have been), per action: what a failure
+        # half-way has already changed.
         self.committed = {}
         # Rows deleted (or that would be) per relation oid: the partitions VACUUM is worth running on.
         self.removed = {}
@@ -507,20 +511,18 @@ class BatchRunner(object):
             for mode, wait in (
                 ("direct", min(DIRECT_LOCK_TIMEOUT_MS, lock_timeout_ms)),
                 ("skip_locked", lock_timeout_ms),
-                ("count", lock_timeout_ms),
             )
         )
 
-    def modes(self, action):
-        if self.dry:
-            return ["count"]
+    @staticmethod
+    def modes(action):
         return ["direct", "skip_locked"] if action.change is None else ["skip_locked"]
 
     def attempt(self, key, statement, args, mode):
         with self.conn.transaction(force_rollback=self.dry):
             self.conn.execute(self.settings[mode])
             cursor = self.conn.execute(statement, args, prepare=False)
-            if mode != "count" and not key.partitioned:
+            if not key.partitioned:
                 return [(key.oid, cursor.rowcount)]
             return cursor.fetchall()
 
@@ -556,8 +558,7 @@ class BatchRunner(object):
                 done += count
                 if action.change is None:
                     self.removed[relation] = self.removed.get(relation, 0) + count
-            if not self.dry:
-                self.committed[action.name] = done
+            self.committed[action.name] = done
             self.batch_seconds.append(time.perf_counter() - started)
             if self.pause:
                 time.sleep(self.pause)

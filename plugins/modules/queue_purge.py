@@ -43,8 +43,11 @@ attributes:
   check_mode:
     support: full
     description: >-
-      Runs the same batches as an apply, taking the same row locks, and rolls each back, so it counts
-      exactly the rows an apply would delete or reset (rows a worker holds left out); changes none.
+      Runs each batch's own UPDATE or DELETE, as an apply does, and rolls it back, so it counts exactly the
+      rows an apply would delete or reset (rows a worker holds left out) and meets the errors an apply would
+      (a foreign key that still references a row, a missing privilege, a generated column), at the same
+      batch, reported as the apply would report them; changes none. A rolled-back UPDATE leaves dead row
+      versions, as an aborted transaction does, for autovacuum.
   diff_mode:
     support: full
     description: Per-state counts before and after.
@@ -519,7 +522,7 @@ class QueuePurge(object):
                 # After the batches (counting dead letters left to the queue, VACUUM, the states after):
                 # what they committed is in result already, and must reach the caller with the error.
                 committed = any(result["deleted"].values()) or any(result["rescued"].values())
-                if committed and not self.module.check_mode:
+                if committed:
                     raise PartialFailure(exc, result) from None
                 raise
             finally:
@@ -781,6 +784,22 @@ def build_module():
     )
 
 
+def what_to_do(error):
+    """What a batch's error asks of the user, for the errors every later run would meet at the same batch."""
+    errors = _pg_connect.psycopg.errors
+    if isinstance(error, errors.ForeignKeyViolation):
+        return (
+            ". Rows another table still references through constraint %s (on %s) cannot be deleted: every run stops"
+            " at this batch until they are removed there, or the constraint deletes with them (ON DELETE CASCADE or"
+            " SET NULL)" % (error.diag.constraint_name, error.diag.table_name)
+        )
+    if isinstance(error, errors.InsufficientPrivilege):
+        return ". The role the module logs in as needs DELETE and UPDATE on the queue's tables (login_user)"
+    if isinstance(error, errors.GeneratedAlways):
+        return ". A rescue writes a column PostgreSQL generates: map that state's columns to ones the queue writes"
+    return ""
+
+
 def main():
     module = build_module()
     if not _pg_connect.HAS_PSYCOPG:
@@ -790,14 +809,28 @@ def main():
         module.exit_json(**QueuePurge(module, from_profile).run())
     except PartialFailure as exc:
         done = sum(exc.result["deleted"].values()) + sum(exc.result["rescued"].values())
+        why = "%s%s" % (exc, what_to_do(exc.__cause__ or exc.__context__))
+        if module.check_mode:
+            # The apply would commit the batches before the failing one, and stop there.
+            exc.result.update(changed=bool(done))
+            module.fail_json(
+                msg="queue_purge would fail %s: %s. Check mode ran each batch and rolled it back; nothing was changed."
+                % (
+                    "after %d row(s) were changed (deleted and rescued say which)" % done
+                    if done
+                    else "before any row changed",
+                    why,
+                ),
+                **exc.result,
+            )
         if done:
             exc.result.update(changed=True)
             module.fail_json(
                 msg="queue_purge failed after %d row(s) were already changed (each batch commits on its own; "
-                "deleted and rescued say which): %s" % (done, exc),
+                "deleted and rescued say which): %s" % (done, why),
                 **exc.result,
             )
-        module.fail_json(msg="queue_purge failed before any row changed: %s. Nothing was changed." % exc, **exc.result)
+        module.fail_json(msg="queue_purge failed before any row changed: %s. Nothing was changed." % why, **exc.result)
     except _pg_queue.QueueError as exc:
         module.fail_json(msg=str(exc) + ". Nothing was changed.")
     except _pg_connect.psycopg.Error as exc:

@@ -91,6 +91,38 @@ def test_counting_changes_nothing_whatever_the_entry_says(tmp_path, postgres_ser
     assert queue.checksum(conn) == before
 
 
+def test_a_count_where_the_maintenance_would_fail_keeps_the_reason_and_the_maintenance_fails(
+    tmp_path, postgres_server, db
+):
+    name, conn = db
+    queue.add_rows(conn, 4, "processing", started_hours=3, attempts=1)
+    # The count runs the rescue's own UPDATE (rolled back), which cannot clear a heartbeat the table generates.
+    conn.execute(
+        "ALTER TABLE tds_sync_queue DROP COLUMN heartbeat_at, "
+        "ADD COLUMN heartbeat_at timestamptz GENERATED ALWAYS AS (started_at) STORED"
+    )
+    before = queue.checksum(conn)
+    entry = dict(
+        postgres_server.login(name),
+        table="tds_sync_queue",
+        retention=[],
+        rescue_stuck_after_minutes=60,
+        heartbeat_column="heartbeat_at",
+    )
+
+    status, output = run(queues_playbook(tmp_path, [entry], mode="count"))
+    assert status == 0, output
+    [result] = kept(tmp_path)
+    assert result["error"].startswith("queue_purge would fail before any row changed"), result
+    assert 'column "heartbeat_at" can only be updated to DEFAULT' in result["error"]
+    assert queue.checksum(conn) == before
+
+    status, output = run(queues_playbook(tmp_path, [entry]))
+    assert status != 0
+    assert "can only be updated to DEFAULT" in output, output[-3000:]
+    assert queue.checksum(conn) == before
+
+
 def test_an_unknown_key_is_refused_before_any_queue_is_touched(tmp_path, postgres_server, db):
     name, conn = db
     queue.add_rows(conn, 3, "completed", age_hours=48)

@@ -137,6 +137,15 @@ def test_a_queue_another_purge_held_is_not_taken_for_calm():
     assert model["level"] == "warning"
 
 
+def test_a_queue_whose_maintenance_would_fail_warns_with_the_reason():
+    blocked = queue({"completed": 1000})
+    blocked["error"] = 'queue_purge would fail after 600 row(s) were changed: ... constraint "job_events_job_id_fkey"'
+    model = with_queue_and_audit([blocked])
+    assert model["queues"][0]["problems"] == "maintenance would fail: " + blocked["error"]
+    assert model["queues"][0]["level"] == "warning"
+    assert model["level"] == "warning"
+
+
 def test_an_invalid_address_in_the_audit_warns_with_its_reason():
     model = with_queue_and_audit([], invalid={"test@gmail.test": "special_use_domain"})
     assert model["level"] == "warning"

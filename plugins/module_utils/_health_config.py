@@ -22,12 +22,16 @@ import numbers
 
 TOP_LEVEL = (
     "services", "app_root", "restart", "restart_budget", "restart_settle_seconds", "free_port", "thresholds",
-    "disk_paths", "smtp", "state_dir", "status_file",
+    "disk_paths", "smtp", "webhook", "textfile", "state_dir", "status_file",
 )  # fmt: skip
 SERVICE_FIELDS = ("name", "port", "health", "stray_patterns", "stray_users", "gapless_ports")
 HEALTH_FIELDS = ("url", "status", "timeout")
 SMTP_FIELDS = ("host", "port", "starttls", "ca_file", "user", "password", "from", "to")
-SECRET_FIELDS = ("smtp.password",)
+WEBHOOK_FIELDS = ("url", "format", "ca_file")
+# The receivers a webhook's body is shaped for (the program's _health_channels.WEBHOOK_FORMATS).
+WEBHOOK_FORMATS = ("slack", "alertmanager")
+# A Slack webhook's URL holds its token.
+SECRET_FIELDS = ("smtp.password", "webhook.url")
 
 
 def _shown(where, value):
@@ -108,6 +112,25 @@ def _service(check, where, service):
     check.items(where + ".gapless_ports", service.get("gapless_ports", []), lambda w, v: check.integer(w, v, 1, 65535))
 
 
+def _webhook(check, webhook):
+    url = webhook.get("url", "")
+    check.text("webhook.url", url)
+    if isinstance(url, str) and url:
+        scheme, _sep, rest = url.partition("://")
+        host = rest.split("/", 1)[0].rsplit("@", 1)[-1].rsplit(":", 1)[0].strip("[]")
+        if scheme not in ("https", "http") or not host or any(ord(c) < 33 for c in url):
+            check.refuse("webhook.url", url, "an http(s) URL with a host and no spaces or control characters")
+        elif scheme == "http" and host not in ("localhost", "127.0.0.1", "::1"):
+            check.refuse(
+                "webhook.url",
+                url,
+                "plain http only to this host (localhost): the alert and the URL's token would go unencrypted",
+            )
+    if webhook.get("format", "slack") not in WEBHOOK_FORMATS:
+        check.refuse("webhook.format", webhook.get("format"), "one of " + ", ".join(WEBHOOK_FORMATS))
+    check.path("webhook.ca_file", webhook.get("ca_file", ""), empty=True)
+
+
 def config_problems(config):
     """Sentences naming each setting of a health check config that the program cannot use; [] when usable."""
     check = _Checker()
@@ -136,6 +159,13 @@ def config_problems(config):
         check.integer("smtp.port", smtp.get("port", 25), 1, 65535)
         check.flag("smtp.starttls", smtp.get("starttls", False))
         check.items("smtp.to", smtp.get("to", []), lambda where, value: check.text(where, value, empty=False))
+    webhook = config.get("webhook", {})
+    if check.keys("webhook", webhook, WEBHOOK_FIELDS):
+        _webhook(check, webhook)
+    if config.get("textfile", ""):
+        check.path("textfile", config["textfile"])
+        if isinstance(config["textfile"], str) and not config["textfile"].endswith(".prom"):
+            check.refuse("textfile", config["textfile"], "node_exporter's textfile collector reads only *.prom files")
     check.path("state_dir", config.get("state_dir", "/var/lib/steadyops/health"))
     if "status_file" in config:
         check.path("status_file", config["status_file"])

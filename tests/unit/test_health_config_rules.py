@@ -33,6 +33,8 @@ VALID = {
         "from": "health@tms.test",
         "to": [],
     },
+    "webhook": {"url": "https://hooks.example.com/services/T0/B0/tok3n", "format": "slack", "ca_file": ""},
+    "textfile": "/var/lib/prometheus/node-exporter/steadyops.prom",
     "state_dir": "/var/lib/steadyops/health",
     "status_file": "/var/lib/steadyops/health/status.json",
 }
@@ -53,6 +55,12 @@ REFUSED = [
     (("smtp", "to"), ["ops@tms.test", [""], [None]]),
     (("smtp", "host"), [5, None]),
     (("smtp", "ca_file"), ["ca.pem", 1]),
+    # A webhook's alert (and the token in its URL) never goes unencrypted off the host.
+    (("webhook", "url"), ["http://hooks.example.com/x", "ftp://hooks.example.com/x", "https://", "https://a b/x", 5]),
+    (("webhook", "format"), ["teams", None]),
+    (("webhook", "ca_file"), ["ca.pem"]),
+    # node_exporter's textfile collector reads only *.prom files.
+    (("textfile",), ["steadyops.prom", "/var/lib/node-exporter/steadyops.txt", 1]),
     (("app_root",), ["opt/tms", None]),
     (("state_dir",), ["", "state"]),
     (("status_file",), ["status.json"]),
@@ -102,6 +110,11 @@ def test_a_setting_of_the_wrong_type_or_range_is_refused_naming_it(path, value):
         (("smtp", "ca_file"), "/etc/ssl/relay.pem"),
         (("thresholds", "disk_percent"), 87.5),
         (("smtp", "to"), ["a@b.test"]),
+        (("webhook", "url"), ""),
+        (("webhook", "url"), "http://127.0.0.1:9093/api/v2/alerts"),
+        (("webhook", "url"), "http://localhost/hook"),
+        (("webhook", "format"), "alertmanager"),
+        (("textfile",), ""),
     ],
 )
 def test_each_setting_takes_what_the_program_uses(path, value):
@@ -120,6 +133,14 @@ def test_an_unknown_setting_is_a_typo_and_is_refused():
 def test_the_smtp_password_is_never_shown():
     problems = config_problems(with_value(("smtp", "password"), ["s3cret-pw"]))
     assert problems == ["smtp.password is ********: must be text"]
+
+
+def test_the_webhook_url_and_its_token_are_never_shown():
+    problems = config_problems(with_value(("webhook", "url"), "http://hooks.example.com/services/T0/B0/tok3n"))
+    assert problems == [
+        "webhook.url is ********: plain http only to this host (localhost): the alert and the URL's token would go"
+        " unencrypted"
+    ]
 
 
 def test_a_file_that_is_not_a_mapping_is_refused_whole():

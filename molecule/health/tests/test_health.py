@@ -95,6 +95,37 @@ def test_healthy_stack_is_ok(host):
     assert subjects(host) == []
 
 
+METRIC = re.compile(r"^(\w+)(?:\{(.*)\})? (\S+)$")
+
+
+def scraped(host):
+    """{(name, ((label, value), ...)): value} of node_exporter's /metrics, as Prometheus would scrape it."""
+    probe = "import urllib.request as u; print(u.urlopen('http://127.0.0.1:9100/metrics', timeout=10).read().decode())"
+    found = {}
+    for line in host.check_output("python3 -c %s" % json.dumps(probe)).splitlines():
+        match = METRIC.match(line)
+        if match and not line.startswith("#"):
+            labels = tuple(sorted(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', match.group(2) or "")))
+            found[(match.group(1), labels)] = float(match.group(3))
+    return found
+
+
+def test_the_runs_numbers_reach_node_exporter(host):
+    result, status = check(host)
+    metrics = scraped(host)
+    # node_exporter's own verdict on the file: it read it without an error.
+    assert metrics[("node_textfile_scrape_error", ())] == 0
+    assert metrics[("steadyops_health_status", ())] == result.rc == 0
+    service = (("service", "tms-backend"), ("unit", "tms-backend.service"))
+    assert metrics[("steadyops_service_healthy", service)] == 1
+    assert metrics[("steadyops_service_restarts", (("service", "tms-backend"),))] == 0
+    assert metrics[("steadyops_health_findings", (("level", "CRITICAL"),))] == 0
+    assert metrics[("steadyops_deploy_in_progress", ())] == 0
+    assert metrics[("steadyops_health_findings", (("level", "OK"),))] == sum(
+        1 for finding in status["findings"] if finding["level"] == "OK"
+    )
+
+
 def test_the_scheduled_run_checks_and_logs(host):
     # Run the check exactly as its scheduler would, not through PROGRAM.
     runs_before = json.loads(host.file(STATUS).content_string)["run"]

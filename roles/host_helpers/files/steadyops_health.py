@@ -11,9 +11,11 @@ disk and memory use, zombies, failed units. A failing service is restarted
 `restart_budget.max_restarts` times in `restart_budget.window_runs` runs; then
 it is left alone and alerted on, so a broken unit never flaps. A restart is
 a repair only once the service passes its checks again (within
-`restart_settle_seconds`); one that still fails stays CRITICAL. Mail goes out
-once when an incident opens and once when it clears; state is kept between
-runs. Each run logs `[HEALTH] <time> - OK|WARNING|CRITICAL: <what>` lines,
+`restart_settle_seconds`); one that still fails stays CRITICAL. An alert goes
+out once when an incident opens and once when it clears, by mail and to a
+webhook (Slack's or Alertmanager's shape), whichever are configured; state is
+kept between runs, and `textfile` gets the run's numbers for node_exporter.
+Each run logs `[HEALTH] <time> - OK|WARNING|CRITICAL: <what>` lines,
 writes a JSON status that deploys read, and exits 0 (OK), 1 (WARNING) or
 2 (CRITICAL), as monitoring plugins do. While a deploy holds its lock
 (app_root/deploy.lock), services are checked but not repaired, their
@@ -44,6 +46,7 @@ from email.message import EmailMessage
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import _health_channels
 import _health_config
 import _host_exec
 import _port_release
@@ -323,20 +326,30 @@ class Run:
         before = self.state.get("incidents", {})
         for incident in sorted(open_now):
             if incident not in before:
-                self.mail("[steadyops] CRITICAL %s on %s" % (incident, host), "\n".join(open_now[incident]))
+                body = "\n".join(open_now[incident])
+                self.send("[steadyops] CRITICAL %s on %s" % (incident, host), body, incident, resolved=False)
         for incident in sorted(before):
             if incident not in open_now:
-                self.mail(
-                    "[steadyops] RECOVERED %s on %s" % (incident, host),
-                    "recovered; it was:\n" + "\n".join(before[incident]),
-                )
+                body = "recovered; it was:\n" + "\n".join(before[incident])
+                self.send("[steadyops] RECOVERED %s on %s" % (incident, host), body, incident, resolved=True)
         self.state["incidents"] = open_now
 
-    def mail(self, subject, body):
-        result = self.alert(subject, body)
-        self.actions.append({"action": "mail", "subject": subject, "result": result})
+    def send(self, subject, body, incident, resolved):
+        """The alert over every channel configured (mail, webhook): an action per channel, and the last alert."""
+        results = []
+        if (self.config.get("smtp") or {}).get("host"):
+            results.append(("mail", self.alert(subject, body)))
+        if (self.config.get("webhook") or {}).get("url"):
+            alert = {"subject": subject, "body": body, "incident": incident, "host": socket.gethostname(),
+                     "resolved": resolved, "at": time.time()}  # fmt: skip
+            results.append(("webhook", _health_channels.post_webhook(self.config["webhook"], alert)))
+        if not results:
+            results.append(("mail", "no alert channel configured (neither smtp nor webhook)"))
+        for channel, result in results:
+            self.actions.append({"action": channel, "subject": subject, "result": result})
+        said = results[0][1] if len(results) == 1 else "; ".join("%s %s" % pair for pair in results)
         # Kept between runs: the status page shows the last alert and whether it went out.
-        self.state["last_alert"] = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "subject": subject, "result": result}
+        self.state["last_alert"] = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "subject": subject, "result": said}
 
 
 def is_loopback(host):
@@ -486,6 +499,15 @@ def main():
     run.state["run"] = run.run_number
     write_json(state_path, run.state)
     status = status_of(run, config)
+    if config.get("textfile"):
+        # node_exporter's textfile collector reads it; a directory missing is a finding, not a crash.
+        try:
+            _health_channels.write_textfile(config["textfile"], status, run.deploying)
+        except OSError as exc:
+            run.find(
+                WARNING, "host:textfile", "the metrics file %s could not be written: %s" % (config["textfile"], exc)
+            )
+            status = status_of(run, config)
     write_json(config.get("status_file", os.path.join(state_dir, "status.json")), status)
     now = status["time"]
     for level, _key, text in run.findings:

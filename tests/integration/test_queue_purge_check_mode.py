@@ -28,6 +28,19 @@ def check_then_apply(args, conn):
     return check, run_module("queue_purge", args)
 
 
+def fail_alike(check, apply, said, *reasons):
+    """Both failed, check mode saying it WOULD fail and the apply that it did, each after SAID, each with REASONS."""
+    assert check["failed"], check
+    assert apply["failed"], apply
+    assert check["msg"].startswith("queue_purge would fail " + said), check["msg"]
+    assert apply["msg"].startswith("queue_purge failed " + said.replace("were changed", "were already changed")), apply[
+        "msg"
+    ]
+    for result in (check, apply):
+        for reason in reasons:
+            assert reason in result["msg"], result["msg"]
+
+
 def test_a_row_still_referenced_stops_check_mode_at_the_batch_that_stops_the_apply(postgres_server, db):
     name, conn = db
     queue.add_rows(conn, 1000, "completed", age_hours=24 * 40)
@@ -36,14 +49,10 @@ def test_a_row_still_referenced_stops_check_mode_at_the_batch_that_stops_the_app
     conn.execute("INSERT INTO job_events SELECT id FROM tds_sync_queue ORDER BY id OFFSET 650 LIMIT 1")
     check, apply = check_then_apply(dict(postgres_server.login(name), **PURGE), conn)
 
-    assert check["failed"], check
-    assert apply["failed"], apply
-    assert check["msg"].startswith("queue_purge would fail after 600 row(s) were changed"), check["msg"]
-    assert apply["msg"].startswith("queue_purge failed after 600 row(s) were already changed"), apply["msg"]
-    for result in (check, apply):
-        assert 'constraint "job_events_job_id_fkey"' in result["msg"], result["msg"]
-        assert "ON DELETE CASCADE" in result["msg"]
-        assert result["changed"] is True
+    fail_alike(
+        check, apply, "after 600 row(s) were changed", 'constraint "job_events_job_id_fkey"', "ON DELETE CASCADE"
+    )
+    assert check["changed"] is apply["changed"] is True
     assert check["deleted"] == apply["deleted"] == {"delete completed older than 30.0 days": 600}
     assert queue.states(conn) == {"completed": 400}
 
@@ -67,14 +76,10 @@ def test_a_role_that_may_not_delete_fails_in_check_mode_too(postgres_server, db)
     finally:
         conn.execute("DROP OWNED BY %s; DROP ROLE %s" % (role, role))
 
-    assert check["failed"], check
-    assert apply["failed"], apply
-    assert check["msg"].startswith("queue_purge would fail before any row changed"), check["msg"]
-    assert apply["msg"].startswith("queue_purge failed before any row changed"), apply["msg"]
-    for result in (check, apply):
-        assert "permission denied for table tds_sync_queue" in result["msg"], result["msg"]
-        assert "needs DELETE and UPDATE" in result["msg"]
-        assert result["changed"] is False
+    fail_alike(
+        check, apply, "before any row changed", "permission denied for table tds_sync_queue", "needs DELETE and UPDATE"
+    )
+    assert check["changed"] is apply["changed"] is False
     assert queue.states(conn) == {"completed": 300}
 
 
@@ -92,12 +97,10 @@ def test_a_rescue_that_writes_a_generated_column_fails_in_check_mode_too(postgre
     )
     check, apply = check_then_apply(args, conn)
 
-    assert check["failed"], check
-    assert apply["failed"], apply
-    for result in (check, apply):
-        assert 'column "heartbeat_at" can only be updated to DEFAULT' in result["msg"], result["msg"]
-        assert "generates" in result["msg"]
-        assert result["rescued"] == {}
+    fail_alike(
+        check, apply, "before any row changed", 'column "heartbeat_at" can only be updated to DEFAULT', "generates"
+    )
+    assert check["rescued"] == apply["rescued"] == {}
     assert queue.states(conn) == {"processing": 10}
     with psycopg.connect(postgres_server.conninfo(name)) as other:
         assert other.execute("SELECT count(*) FROM tds_sync_queue WHERE started_at IS NULL").fetchone()[0] == 0

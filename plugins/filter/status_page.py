@@ -138,6 +138,22 @@ def email_audit(record):
     }
 
 
+def drift_entries(drift):
+    """Each item of a drift run once: found by the check and corrected by the apply is one item, corrected.
+
+    An item only the check found (a check-only run, or one the apply did not change after all) stays,
+    marked as drifted.
+    """
+
+    def key(entry):
+        return (entry.get("role"), entry.get("task"), entry.get("item"))
+
+    corrected = [dict(entry, state="corrected") for entry in drift.get("corrected") or []]
+    fixed = {key(entry) for entry in corrected}
+    found = [dict(entry, state="drifted") for entry in drift.get("drifted") or [] if key(entry) not in fixed]
+    return found + corrected
+
+
 def host_model(entry):
     look = entry.get("look") or {}
     budget = look.get("restart_budget") or {}
@@ -167,10 +183,7 @@ def host_model(entry):
         "last_alert": look.get("last_alert"),
         "queues": queues,
         "email_audit": audit,
-        "drift": {
-            "run": drift.get("run"),
-            "entries": (drift.get("drifted") or []) + (drift.get("corrected") or []) if drift else [],
-        },
+        "drift": {"run": drift.get("run"), "entries": drift_entries(drift)},
     }
 
 

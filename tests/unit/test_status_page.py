@@ -1,6 +1,6 @@
 """The status page's model: failing first, and each level for the reason an on-call engineer would give."""
 
-from ansible_collections.steadyops.stack.plugins.filter.status_page import status_page
+from ansible_collections.steadyops.stack.plugins.filter.status_page import drift_entries, status_page
 
 BUDGET = {"max_restarts": 3, "window_runs": 12}
 
@@ -155,3 +155,24 @@ def test_an_invalid_address_in_the_audit_warns_with_its_reason():
 def test_a_host_never_maintained_shows_no_audit():
     entry = host("h", {"tms-api": service()})
     assert status_page([entry])["hosts"][0]["email_audit"] is None
+
+
+def test_a_drift_found_and_corrected_is_listed_once_as_corrected():
+    unit = {"role": "systemd_hardening", "task": "Write each service's unit", "item": "tms-api"}
+    worker = {"role": "systemd_hardening", "task": "Start or restart each service", "item": "tms-worker.service"}
+    drift = {
+        "run": "20261207T030000",
+        "drifted": [dict(unit, summary="would change 2 lines"), dict(worker, summary="would start")],
+        "corrected": [dict(unit, summary="changed 2 lines")],
+    }
+    entry = host("h", {"tms-api": service()})
+    entry["drift"] = drift
+    model = status_page([entry])["hosts"][0]
+    assert (
+        model["drift"]["entries"]
+        == drift_entries(drift)
+        == [
+            dict(worker, summary="would start", state="drifted"),
+            dict(unit, summary="changed 2 lines", state="corrected"),
+        ]
+    )

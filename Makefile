@@ -35,7 +35,8 @@ molecule: setup ## Every Molecule scenario; one with: make molecule SCENARIO=lab
 bench: setup ## Benchmarks in bench/ (ratios against baselines, never pass/fail)
 	@bash scripts/bench.sh
 
-build: setup ## Build the collection tarball with ansible-galaxy
+build: ## Build the collection tarball with ansible-galaxy (needs only the virtualenv)
+	@bash scripts/setup.sh --ansible-only
 	@.venv/bin/ansible-galaxy collection build --force --output-path .cache/dist .
 
 clean: ## Remove lab containers; keeps the virtualenv and the base image

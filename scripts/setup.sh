@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Prepare this machine for the demo and the test suite. Idempotent: every step
 # checks before it acts, and a second run ends with "nothing changed".
+#   scripts/setup.sh                  everything: packages, virtualenvs, Docker, base images
+#   scripts/setup.sh --ansible-only   the virtualenv with Ansible alone (make build needs no more)
 set -euo pipefail
+ANSIBLE_ONLY=false
+[[ "${1:-}" == "--ansible-only" ]] && ANSIBLE_ONLY=true
 source "$(dirname "$0")/lib.sh"
 cd "$STEADYOPS_ROOT"
 
@@ -12,8 +16,10 @@ trap 'rm -f "$STEADYOPS_CHANGES_FILE"' EXIT
 SYSTEM_PACKAGES=(git rsync postgresql debootstrap shellcheck chromium)
 COLLECTION_LINK="$STEADYOPS_ROOT/.cache/collections/ansible_collections/steadyops/stack"
 
-step "System packages"
-apt_install "${SYSTEM_PACKAGES[@]}"
+if ! $ANSIBLE_ONLY; then
+  step "System packages"
+  apt_install "${SYSTEM_PACKAGES[@]}"
+fi
 
 python_bin="${STEADYOPS_PYTHON:-python3}"
 "$python_bin" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -44,6 +50,10 @@ make_venv() {
   fi
 }
 make_venv "$VENV" requirements.txt
+if $ANSIBLE_ONLY; then
+  printf '\nsetup: the virtualenv is ready (%s)\n' "$VENV"
+  exit 0
+fi
 make_venv "$OLDEST_VENV" requirements-oldest.txt
 
 step "Collection on the Ansible collections path"

@@ -22,6 +22,13 @@ def pg_name_problems(names, kind):
         raise AnsibleFilterError(str(error)) from error
 
 
+def psql_command_problems(commands):
+    """Sentences naming each variable whose text psql's --command would not send to the server as SQL."""
+    if not isinstance(commands, dict):
+        raise AnsibleFilterError("psql_command_problems takes a mapping of variable name to text, not %r" % (commands,))
+    return _pg_names.psql_command_problems(commands)
+
+
 class FilterModule(object):
     def filters(self):
-        return {"pg_name_problems": pg_name_problems}
+        return {"pg_name_problems": pg_name_problems, "psql_command_problems": psql_command_problems}

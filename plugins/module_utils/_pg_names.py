@@ -78,3 +78,23 @@ def name_problems(names, kind):
         raise ValueError("kind must be 'database' or 'role', not %r" % (kind,))
     found = (name_problem(variable, value, kind) for variable, value in sorted(names.items()))
     return [sentence for sentence in found if sentence]
+
+
+def psql_command_problems(commands):
+    """Sentences for each entry of COMMANDS (variable name -> text) that psql's --command would not send as SQL.
+
+    psql runs a --command that starts with a backslash as one of its own
+    meta-commands (`\\!` runs a shell, `\\c` connects as another role); any other
+    text goes to the server whole. A NUL cannot be in an argument at all.
+    """
+    found = []
+    for variable, text in sorted(commands.items()):
+        if not isinstance(text, str):
+            found.append("%s is not text: give a SQL query" % variable)
+        elif text.lstrip().startswith("\\"):
+            found.append(
+                "%s starts with a backslash, which psql would run as a command of its own: give a SQL query" % variable
+            )
+        elif "\0" in text:
+            found.append("%s holds a NUL character, which no command line can carry" % variable)
+    return found

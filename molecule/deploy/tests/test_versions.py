@@ -1,8 +1,8 @@
 """New versions deployed by real ansible-playbook runs, in file order, after the per-host checks.
 
 Gapless under load, and the baseline without gapless switching that must fail
-requests; a release whose health fails, rolled back; env files and a unit
-that break a restart, put back; a failing migration that
+requests; env files and a unit that break a restart, put back; a release
+whose health fails, rolled back; a failing migration that
 ends the deploy before the switch; a lock another deploy holds; a rolling
 deploy whose second host fails.
 """
@@ -118,24 +118,6 @@ def test_without_gapless_switching_the_same_deploy_fails_requests(host):
     print("in-place deploy under load:", load)
 
 
-def test_a_release_whose_health_fails_is_rolled_back(host):
-    good = serving_release(host)
-    broken = commit("v4: health fails", write={"BREAK_API_HEALTH": "on purpose\n"})
-    code, output = deploy(FIRST)
-    assert code != 0
-    assert re.search(
-        r"%s: the deploy of release %s failed at\s+Check each service answers its health URL\s+"
-        r"\[tms-api@800[01]\.service\]" % (FIRST, broken),
-        output,
-    ), output
-    assert "Rolled back to release %s; it serves and is healthy" % good in re.sub(r"\s+", " ", output)
-    assert serving_release(host) == good
-    status, body = get(host, "/api/health")
-    assert (status, body["release"]) == (200, good)
-    assert not host.file("%s/deploy.lock" % ROOT).exists
-    commit("v5: health fixed", remove=["BREAK_API_HEALTH"])
-
-
 def api_environment(host):
     """The running API's environment, as its process has it: read through /proc, not the env file."""
     pid = host.check_output("systemctl show -p MainPID --value %s" % api_unit(host))
@@ -152,6 +134,8 @@ def api_unit(host):
 
 def test_a_deploy_whose_env_and_unit_break_the_api_puts_both_back(host):
     """A new DATABASE_URL (the wrong password) and a changed unit; the API restarts in place on them and fails.
+
+    The release is the one serving (nothing new to build or migrate), so the failure is the restart's.
 
     The rollback puts the env files and the unit file back from their backups, restarts the API on them, and
     says what it put back; the API's own process has the old environment again and serves.
@@ -178,6 +162,24 @@ def test_a_deploy_whose_env_and_unit_break_the_api_puts_both_back(host):
     assert api_environment(host)["DATABASE_URL"] == right_url
     assert serving_release(host) == good
     assert get(host, "/api/health")[0] == 200
+
+
+def test_a_release_whose_health_fails_is_rolled_back(host):
+    good = serving_release(host)
+    broken = commit("v4: health fails", write={"BREAK_API_HEALTH": "on purpose\n"})
+    code, output = deploy(FIRST)
+    assert code != 0
+    assert re.search(
+        r"%s: the deploy of release %s failed at\s+Check each service answers its health URL\s+"
+        r"\[tms-api@800[01]\.service\]" % (FIRST, broken),
+        output,
+    ), output
+    assert "Rolled back to release %s; it serves and is healthy" % good in re.sub(r"\s+", " ", output)
+    assert serving_release(host) == good
+    status, body = get(host, "/api/health")
+    assert (status, body["release"]) == (200, good)
+    assert not host.file("%s/deploy.lock" % ROOT).exists
+    commit("v5: health fixed", remove=["BREAK_API_HEALTH"])
 
 
 def test_a_failing_migration_ends_the_deploy_before_the_switch(host):

@@ -8,10 +8,25 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+
+RECORD_LISTS = ("units", "env_files", "units_removed", "env_files_removed", "env_files_kept")
+
 
 def put_back_summary(put_back):
     """The files put back, removed and kept, by path; no value of any file is in the record."""
     record = put_back or {}
+    # Said in the filter's own error: ansible-core 2.16 fails a run on a bad record
+    # with an empty message otherwise.
+    if not isinstance(record, Mapping):
+        raise AnsibleFilterError(
+            "put_back_summary needs systemd_hardening's put_back record (a mapping), not %s" % type(record).__name__
+        )
+    wrong = [name for name in RECORD_LISTS if not isinstance(record.get(name) or [], (list, tuple))]
+    if wrong:
+        raise AnsibleFilterError("put_back_summary: %s must be lists of paths" % ", ".join(wrong))
     parts = []
     if record.get("units"):
         parts.append("the unit files %s" % ", ".join(record["units"]))

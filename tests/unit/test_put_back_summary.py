@@ -1,5 +1,7 @@
 """What a failed start put back, said by path; nothing put back said as such."""
 
+import pytest
+from ansible.errors import AnsibleFilterError
 from ansible_collections.steadyops.stack.plugins.filter.put_back import put_back_summary
 
 
@@ -25,3 +27,16 @@ def test_an_empty_record_says_that_nothing_changed():
     empty = {"units": [], "units_removed": [], "env_files": [], "env_files_removed": [], "env_files_kept": []}
     assert put_back_summary(empty) == "nothing (no unit or env file changed in this run)"
     assert put_back_summary(None) == put_back_summary(empty)
+
+
+@pytest.mark.parametrize(
+    ("record", "said"),
+    [
+        ("units: [a]", r"\(a mapping\), not str"),
+        (["a.service"], r"\(a mapping\), not list"),
+        ({"units": "a.service"}, "units must be lists of paths"),
+    ],
+)
+def test_something_that_is_not_a_record_fails_naming_what_it_is(record, said):
+    with pytest.raises(AnsibleFilterError, match=said):
+        put_back_summary(record)

@@ -19,7 +19,11 @@ import re
 URL_PATH = re.compile(r"/[A-Za-z0-9._~/-]*")
 ROUTE_FIELDS = ("path", "service", "health", "host")
 HOST_HEADER = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
-SERVER_NAME = re.compile(r"[A-Za-z0-9*_.-]+( [A-Za-z0-9*_.-]+)*")
+# nginx takes a "*" only as a whole first or last label (*.example.org, www.example.*),
+# or a leading "." (.example.org); "x*y" stops nginx -t (a generated name found it).
+_HOST = r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*"
+_SERVER_NAME_ONE = r"(?:\*\.%s|%s\.\*|\.?%s)" % (_HOST, _HOST, _HOST)
+SERVER_NAME = re.compile(r"%s(?: %s)*" % (_SERVER_NAME_ONE, _SERVER_NAME_ONE))
 SAFE_PATH = re.compile(r"/[A-Za-z0-9._@+/-]*")
 
 
@@ -37,7 +41,8 @@ def route_problems(routes, services, server_name=None):
     ported = [s.get("name") for s in services or [] if isinstance(s, dict) and s.get("port") is not None]
     if server_name is not None and not (isinstance(server_name, str) and SERVER_NAME.fullmatch(server_name)):
         found.append(
-            "server_name %r: host names separated by single spaces (letters, digits, '.', '-', '*')" % (server_name,)
+            "server_name %r: host names separated by single spaces (letters, digits, '.', '-', '_'; a '*' only as "
+            "the whole first or last label)" % (server_name,)
         )
     if not isinstance(routes, list):
         found.append("the nginx routes must be a list of {path, service}")

@@ -113,18 +113,28 @@ after:
   elements: str
   default: []
 unit_overrides:
-  description: Extra C([Service]) directives, or overrides of the profile's, for this service only.
+  description:
+    - Extra C([Service]) directives, or overrides of the profile's, for this service only.
+    - A C(%) in a value is passed as it is, never read as a systemd specifier.
   type: dict
   default: {}
 """
 
 
-def model():
-    # Imported here: only the controller reads the model (filters, the sync
-    # script), and module_utils must import on hosts without PyYAML.
-    import yaml  # noqa: PLC0415
+_PARSED_MODEL = []
 
-    return yaml.safe_load(MODEL_YAML)
+
+def model():
+    """The model's options, parsed once per process (a parse costs ~18 ms, and the
+    roles complete the model with its defaults many times a run); each caller
+    gets its own copy to change."""
+    if not _PARSED_MODEL:
+        # Imported here: only the controller reads the model (filters, the sync
+        # script), and module_utils must import on hosts without PyYAML.
+        import yaml  # noqa: PLC0415
+
+        _PARSED_MODEL.append(yaml.safe_load(MODEL_YAML))
+    return copy.deepcopy(_PARSED_MODEL[0])
 
 
 def _defaults(options):
@@ -151,7 +161,10 @@ def with_defaults(services):
 
 # The model's options of type bool (a test keeps this equal to MODEL_YAML).
 BOOLEAN_FIELDS = ("packaged",)
-NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}")
+# One "@" at most, and only before an instance name: "name@" alone is a template,
+# a unit systemd can neither start nor show (a generated name found it).
+# ("x@.socket" is one too: the instance starts after the '@', not with the suffix's dot.)
+NAME_RULE = re.compile(r"(?=.{1,100}$)[A-Za-z0-9][A-Za-z0-9_.-]*(@[A-Za-z0-9_-][A-Za-z0-9_.-]*)?")
 UNIT_SUFFIXES = (".service", ".target", ".socket", ".mount", ".path", ".timer")
 
 
@@ -186,6 +199,11 @@ def _port_problems(services):
                 owners[value] = _where(index, service, field)
         if service.get("gapless_port") is not None and service.get("port") is None:
             found.append("%s: a gapless service needs its first port in port" % _where(index, service, "gapless_port"))
+        if service.get("gapless_port") is not None and "@" in str(service.get("name")):
+            found.append(
+                "%s: a gapless service runs as NAME@PORT, so its name cannot hold an '@' itself"
+                % _where(index, service, "name")
+            )
         if service.get("gapless_port") is not None and service.get("packaged"):
             found.append("%s: a packaged unit cannot be switched blue/green" % _where(index, service, "gapless_port"))
     return found
@@ -232,11 +250,15 @@ def model_problems(services):
         name = service.get("name")
         if not isinstance(name, str) or not NAME_RULE.fullmatch(name) or ".." in name:
             found.append(
-                "%s: %r is not a usable unit name (letters, digits, '-', '_', '.', '@'; no '..'; at most 100)"
-                % (_where(index, service, "name"), name)
+                "%s: %r is not a usable unit name (letters, digits, '-', '_', '.', and one '@' only before an instance "
+                "name; no '..'; at most 100)" % (_where(index, service, "name"), name)
             )
-        elif name in names:
-            found.append("%s: %s is listed twice" % (_where(index, service, "name"), name))
+        elif name.lower() in [str(seen).lower() for seen in names]:
+            # nginx names each service's upstream after it, and compares upstream names
+            # without regard to case: "api" and "API" would be one upstream twice.
+            found.append(
+                "%s: %s is listed twice (names differ in more than case)" % (_where(index, service, "name"), name)
+            )
         names.append(name)
         for field in BOOLEAN_FIELDS:
             value = service.get(field)
@@ -275,6 +297,11 @@ def _unit_text_problems(index, service):
             # systemd joins a line ending in a backslash with the next: the directive after it would be lost.
             found.append("%s: ends with a backslash, which a unit file reads as 'continued on the next line'"
                          % _where(index, service, field))  # fmt: skip
+        elif isinstance(value, str) and field == "exec" and _exec_line_problem(value):
+            found.append("%s: %s" % (_where(index, service, field), _exec_line_problem(value)))
+        elif isinstance(value, str) and field == "description" and value != value.strip():
+            # systemd strips a value's outer spaces: they would never arrive.
+            found.append("%s: starts or ends with a space, which systemd drops" % _where(index, service, field))
     for field in ("user", "group"):
         value = service.get(field)
         if value is not None and account_problems({field: value}):
@@ -292,10 +319,12 @@ def _unit_text_problems(index, service):
     for key, value in overrides.items():
         values = value if isinstance(value, list) else [value]
         if not (isinstance(key, str) and DIRECTIVE.fullmatch(key)) or any(
-            isinstance(v, (dict, list)) or CONTROL.search(str(v)) or str(v).endswith("\\") for v in values
+            isinstance(v, (dict, list)) or CONTROL.search(str(v)) or str(v).endswith("\\") or str(v) != str(v).strip()
+            for v in values
         ):
             found.append(
-                "%s %r: a directive name (letters and digits) and one-line values, none ending in a backslash"
+                "%s %r: a directive name (letters and digits) and one-line values, none ending in a backslash or "
+                "starting or ending with a space (systemd drops those)"
                 % (_where(index, service, "unit_overrides"), key)
             )
     return found
@@ -307,6 +336,46 @@ UNPRIVILEGED_PROFILES = ("strict", "standard")
 IDENTITY_DIRECTIVES = ("User", "Group", "DynamicUser", "SupplementaryGroups", "PrivateUsers")
 # An Exec line's leading prefixes (systemd.service(5)); "+" and "!"/"!!" run it with full privileges.
 EXEC_PREFIXES = re.compile(r"^[@\-:+!]*")
+
+
+def _exec_words(line):
+    """The words of an Exec line as systemd splits them, raw (quotes and escapes kept); None when a quote is open.
+
+    systemd (extract_first_word with unquoting): a quote opens anywhere in a word and must close; a
+    backslash takes the next character with it, inside quotes too; spaces and tabs end a word.
+    """
+    words, word, quote, escaped = [], None, None, False
+    for char in line:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in " \t":
+            if word is not None:
+                words.append(word)
+            word = None
+            continue
+        word = (word or "") + char
+    if word is not None:
+        words.append(word)
+    return None if quote or escaped else words
+
+
+def _exec_line_problem(line):
+    """Why systemd could not read LINE as one command; None when it can."""
+    words = _exec_words(line)
+    if words is None:
+        return "a quote is not closed (systemd would ignore the whole line)"
+    if not words:
+        return "no command"
+    if ";" in words[1:]:
+        # An unquoted ';' word starts a second command, which a Type=simple service refuses.
+        return "a ';' word starts a second command; write it as \\; or quote it to pass it on"
+    return None
 
 
 def _privileged_exec(line):
@@ -350,6 +419,11 @@ def _stray_pattern_problems(index, service):
     if not isinstance(patterns, list) or not all(isinstance(p, str) and p for p in patterns):
         return ["%s: must be a list of non-empty regular expressions" % where]
     for pattern in patterns:
+        if CONTROL.search(pattern):
+            # Each pattern is one word of the unit's pre-start line: a line break or control
+            # character cannot be one (found by a generated pattern, refused only at render).
+            return ["%s: %r holds a line break or control character; write it as \\n or \\x.. in the "
+                    "expression" % (where, pattern)]  # fmt: skip
         try:
             compiled = re.compile(pattern)
         except re.error as exc:

@@ -42,6 +42,7 @@ def route(path):
 
 
 API_EXEC = MODEL["stack_services"][0]["exec"]
+SSH_SOURCE = {"type": "git", "repo": "git@git.example.internal:tms/app.git", "version": "main"}
 
 # (id, extra vars, what the refusal must say). Classes of the issue, each with
 # a newline, a separator, a traversal or a type trick where they apply.
@@ -68,6 +69,10 @@ CASES = [
     ("name-sudoers-separator", services(0, name="x.service, /bin/bash #"), "is not a usable unit name"),
     ("name-sudoers-newline", services(0, name="x\ndeploy ALL=(ALL) NOPASSWD: ALL"), "is not a usable unit name"),
     ("name-wildcard", services(0, name="*"), "is not a usable unit name"),
+    # Found by the generated values (test_generated_values.py): systemd would have ignored the line.
+    ("exec-open-quote", services(0, exec=API_EXEC + " 'it"), "(tms-api).exec: a quote is not closed"),
+    # Provision would pass and every host's first clone fail.
+    ("git-key-empty-ssh-clone", {"stack_source": SSH_SOURCE, "bootstrap_git_deploy_key": ""}, "key is empty"),
     ("name-traversal", services(0, name="../../../etc/x"), "is not a usable unit name"),
     ("deploy-user-newline", {"bootstrap_deploy_user": "deploy\nALL ALL=(ALL) NOPASSWD: ALL"}, "bootstrap_deploy_user"),
     ("deploy-user-root", {"bootstrap_deploy_user": "root"}, "bootstrap_deploy_user is root"),

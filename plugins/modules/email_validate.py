@@ -202,6 +202,7 @@ policy:
 """
 
 import re
+import sys
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -358,8 +359,12 @@ def build_module():
 def main():
     module = build_module()
     if not _email_policy.HAS_EMAIL_VALIDATOR:
+        # The command itself, for the very Python that ran the module: the collection's
+        # playbooks run it on the controller, whose Python is easy to mistake for another.
         module.fail_json(
-            msg=missing_required_lib("email-validator"), exception=str(_email_policy.EMAIL_VALIDATOR_IMPORT_ERROR)
+            msg="%s Install it with: %s -m pip install 'email-validator>=2.3'"
+            % (missing_required_lib("email-validator"), sys.executable),
+            exception=str(_email_policy.EMAIL_VALIDATOR_IMPORT_ERROR),
         )
     problem = _email_policy.library_problem()
     if problem:

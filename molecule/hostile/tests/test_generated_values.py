@@ -160,6 +160,7 @@ def expected_unit(case):
                  for name, value in role_vars.items()}  # fmt: skip
     service["working_directory"] = service.get("working_directory") and posixpath.normpath(service["working_directory"])
     service["read_write_paths"] = [posixpath.normpath(path) for path in service["read_write_paths"]]
+    env_dir = role_vars["systemd_hardening_env_dir"]
     return {
         "Id": service["name"] + ".service",
         "LoadState": "loaded",
@@ -169,8 +170,7 @@ def expected_unit(case):
         "WorkingDirectory": service.get("working_directory") or role_vars["systemd_hardening_app_root"] + "/current",
         "EnvironmentFiles": "%s/%s.env (ignore_errors=yes)" % (role_vars["systemd_hardening_env_dir"], service["name"]),
         "SyslogIdentifier": service["unit_overrides"]["SyslogIdentifier"],
-        "ReadWritePaths": " ".join("-" + path for path in [role_vars["systemd_hardening_env_dir"],
-                                                             *service["read_write_paths"]]),
+        "ReadWritePaths": " ".join("-" + path for path in [env_dir, *service["read_write_paths"]]),
     }  # fmt: skip
 
 
